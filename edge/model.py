@@ -1,0 +1,285 @@
+"""The ruleset model: what an artifact holds once compiled (DESIGN §3, §6).
+
+The compiler (`edge.compiler`) turns YAML into these dataclasses; `edge.artifact`
+encodes them as msgpack (`to_dict`) and loads them back (`from_dict`). `decide` only
+ever sees a `Ruleset`. Everything here is plain data: no field is ever executed.
+
+>>> Variant.from_dict({"id": "a", "weight": 0.5}).weight
+0.5
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from edge.types import Condition, Content
+
+__all__ = [
+    "ALLOCATIONS",
+    "CONSENT_PURPOSES",
+    "CONTENT_KINDS",
+    "FREQUENCY_PERIODS",
+    "SCHEMA_VERSION",
+    "Experience",
+    "Frequency",
+    "JourneyStage",
+    "Learned",
+    "Policy",
+    "Ruleset",
+    "Schedule",
+    "Slot",
+    "Variant",
+]
+
+SCHEMA_VERSION = 1
+CONTENT_KINDS = ("text", "html", "attrs", "class", "hide", "redirect", "data", "recommend")
+CONSENT_PURPOSES = ("personalization", "analytics", "none")
+ALLOCATIONS = ("fixed", "bandit")
+FREQUENCY_PERIODS = ("view", "session", "day", "week", "month", "lifetime")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A place on the page: `{"selector": "#hero h1", "hide_until_decided": false}`."""
+
+    id: str
+    selector: str
+    hide_until_decided: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"selector": self.selector, "hide_until_decided": self.hide_until_decided}
+
+    @classmethod
+    def from_dict(cls, slot_id: str, data: dict[str, Any]) -> Slot:
+        return cls(
+            id=slot_id,
+            selector=str(data["selector"]),
+            hide_until_decided=bool(data.get("hide_until_decided", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One arm of an experience; `content` None means the page's default."""
+
+    id: str
+    weight: float
+    content: Content | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "weight": self.weight, "content": self.content}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Variant:
+        content = data.get("content")
+        return cls(id=str(data["id"]), weight=float(data["weight"]), content=content)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A window in UTC epoch seconds; the compiler resolves local times (zoneinfo, DST)."""
+
+    start: float | None = None
+    end: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Schedule:
+        data = data or {}
+        start, end = data.get("start"), data.get("end")
+        return cls(
+            start=None if start is None else float(start),
+            end=None if end is None else float(end),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Frequency:
+    """At most `max` exposures per visitor per `per` (counted on the device)."""
+
+    max: int
+    per: str = "day"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"max": self.max, "per": self.per}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Frequency | None:
+        if not data:
+            return None
+        return cls(max=int(data["max"]), per=str(data.get("per", "day")))
+
+
+@dataclass(frozen=True, slots=True)
+class Experience:
+    """An experience competes for one slot; variants split its audience."""
+
+    id: str
+    slot: str
+    variants: tuple[Variant, ...]
+    priority: int = 0
+    audience: Condition = field(default_factory=dict)
+    schedule: Schedule = field(default_factory=Schedule)
+    frequency: Frequency | None = None
+    consent: str = "personalization"
+    allocation: str = "fixed"
+    goals: tuple[str, ...] = ()
+    coverage: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "slot": self.slot,
+            "priority": self.priority,
+            "audience": self.audience,
+            "schedule": self.schedule.to_dict(),
+            "frequency": None if self.frequency is None else self.frequency.to_dict(),
+            "consent": self.consent,
+            "allocation": self.allocation,
+            "goals": list(self.goals),
+            "coverage": self.coverage,
+            "variants": [v.to_dict() for v in self.variants],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Experience:
+        return cls(
+            id=str(data["id"]),
+            slot=str(data["slot"]),
+            priority=int(data.get("priority", 0)),
+            audience=dict(data.get("audience") or {}),
+            schedule=Schedule.from_dict(data.get("schedule")),
+            frequency=Frequency.from_dict(data.get("frequency")),
+            consent=str(data.get("consent", "personalization")),
+            allocation=str(data.get("allocation", "fixed")),
+            goals=tuple(data.get("goals") or ()),
+            coverage=float(data.get("coverage", 1.0)),
+            variants=tuple(Variant.from_dict(v) for v in data["variants"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyStage:
+    stage: str
+    when: Condition
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "when": self.when}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JourneyStage:
+        return cls(stage=str(data["stage"]), when=dict(data.get("when") or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Page policy; None means no limit."""
+
+    max_experiences_per_page: int | None = None
+    max_exposures_per_session: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "max_experiences_per_page": self.max_experiences_per_page,
+            "max_exposures_per_session": self.max_exposures_per_session,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Policy:
+        data = data or {}
+        per_page, per_session = (
+            data.get("max_experiences_per_page"),
+            data.get("max_exposures_per_session"),
+        )
+        return cls(
+            max_experiences_per_page=None if per_page is None else int(per_page),
+            max_exposures_per_session=None if per_session is None else int(per_session),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What the publisher learned from events, merged into the artifact.
+
+    - `weights`: experience id -> variant weights (bandit allocations), same order as variants;
+    - `recommendations`: list name -> item ids, best first ("popular", "popular:<segment>");
+    - `co_viewed`: item id -> item ids viewed with it, best first;
+    - `segments`: server-side segment name -> parameters (e.g. a threshold), for reference.
+    """
+
+    weights: dict[str, list[float]] = field(default_factory=dict)
+    recommendations: dict[str, list[str]] = field(default_factory=dict)
+    co_viewed: dict[str, list[str]] = field(default_factory=dict)
+    segments: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "weights": self.weights,
+            "recommendations": self.recommendations,
+            "co_viewed": self.co_viewed,
+            "segments": self.segments,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Learned:
+        data = data or {}
+        return cls(
+            weights={k: [float(w) for w in v] for k, v in (data.get("weights") or {}).items()},
+            recommendations={k: list(v) for k, v in (data.get("recommendations") or {}).items()},
+            co_viewed={k: list(v) for k, v in (data.get("co_viewed") or {}).items()},
+            segments=dict(data.get("segments") or {}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Ruleset:
+    """A compiled ruleset: `$segment` already inlined, schedules in UTC epoch seconds.
+
+    `experiences` keep file order; `decide` sorts by priority (stable, so ties keep it).
+    `catalog` maps item id -> item fields (title, url, image, price, category, ...),
+    for `recommend` content.
+    """
+
+    site: str
+    timezone: str = "UTC"
+    holdout: float = 0.0
+    policy: Policy = field(default_factory=Policy)
+    journey: tuple[JourneyStage, ...] = ()
+    segments: dict[str, Condition] = field(default_factory=dict)
+    slots: dict[str, Slot] = field(default_factory=dict)
+    experiences: tuple[Experience, ...] = ()
+    catalog: dict[str, dict[str, Any]] = field(default_factory=dict)
+    learned: Learned = field(default_factory=Learned)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "site": self.site,
+            "timezone": self.timezone,
+            "holdout": self.holdout,
+            "policy": self.policy.to_dict(),
+            "journey": [j.to_dict() for j in self.journey],
+            "segments": self.segments,
+            "slots": {k: s.to_dict() for k, s in self.slots.items()},
+            "experiences": [e.to_dict() for e in self.experiences],
+            "catalog": self.catalog,
+            "learned": self.learned.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Ruleset:
+        return cls(
+            site=str(data["site"]),
+            timezone=str(data.get("timezone", "UTC")),
+            holdout=float(data.get("holdout", 0.0)),
+            policy=Policy.from_dict(data.get("policy")),
+            journey=tuple(JourneyStage.from_dict(j) for j in data.get("journey") or ()),
+            segments=dict(data.get("segments") or {}),
+            slots={k: Slot.from_dict(k, v) for k, v in (data.get("slots") or {}).items()},
+            experiences=tuple(Experience.from_dict(e) for e in data.get("experiences") or ()),
+            catalog=dict(data.get("catalog") or {}),
+            learned=Learned.from_dict(data.get("learned")),
+        )
