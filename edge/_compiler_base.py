@@ -1,0 +1,95 @@
+"""The compiler's shared pieces: `Problem` and the generic checks every part uses."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from edge import _yaml
+from edge._compiler_conditions import kind_of
+from edge._compiler_time import zone
+
+__all__ = ["Checker", "Problem", "is_int", "is_number"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a ruleset, where it is: `rules.yaml:12: sentence.`"""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class Checker:
+    """Collects problems; the checks return a usable default after reporting."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def report(self, problem: tuple[int, str]) -> None:
+        self.problems.append(Problem(self.filename, max(problem[0], 1), problem[1]))
+
+    def mapping(self, value: Any, *, line: int, where: str) -> _yaml.LineDict | None:
+        if isinstance(value, _yaml.LineDict):
+            return value
+        self.report((line, f"{where} must be a mapping, not {kind_of(value)}."))
+        return None
+
+    def keys(self, value: _yaml.LineDict, allowed: tuple[str, ...], *, where: str) -> None:
+        for key in value:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}."
+                self.report((value.line_of(key), f"unknown key {key!r} in {where}; {hint}"))
+
+    def fraction(self, value: Any, *, line: int, where: str, default: float) -> float:
+        if value is None:
+            return default
+        if not is_number(value) or not 0 <= value <= 1:
+            self.report((line, f"{where} must be a number from 0 to 1, not {kind_of(value)}."))
+            return default
+        return float(value)
+
+    def count(self, value: Any, *, line: int, where: str) -> int | None:
+        if value is None:
+            return None
+        if not is_int(value) or value < 1:
+            self.report(
+                (line, f"{where} must be a whole number of at least 1, not {kind_of(value)}.")
+            )
+            return None
+        return int(value)
+
+    def choice(self, value: Any, options: tuple[str, ...], *, line: int, where: str) -> str:
+        if value not in options:
+            self.report((line, f"{where} {value!r} is not one of: {', '.join(options)}."))
+            return options[0]
+        return str(value)
+
+    def text(self, value: Any, *, line: int, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.report((line, f"{where} must be a non-empty text, not {kind_of(value)}."))
+            return ""
+        return value
+
+    def timezone(self, value: Any, *, line: int) -> str:
+        if not isinstance(value, str) or zone(value) is None:
+            shown = repr(value) if isinstance(value, str) else kind_of(value)
+            self.report((line, f"unknown time zone {shown} (use an IANA name like Europe/Berlin)."))
+            return "UTC"
+        return value

@@ -1,0 +1,193 @@
+"""Conditions at compile time: check operators and regexes, inline `$segment`.
+
+A condition is GrowthBook's condition language plus `{$segment: NAME}`, which may stand
+wherever a condition is expected (audiences, journey `when`, segments themselves, inside
+`$and`/`$or`/`$nor`/`$not`/`$elemMatch`). Inlining is recursive, and a segment that
+reaches itself again is a cycle, named in full ("a -> b -> a").
+
+>>> report = []
+>>> inliner = SegmentInliner({"eu": {"geo.country": {"$in": ["DE", "FR"]}}}, report.append)
+>>> inliner.inline({"$segment": "eu"}, line=1)
+{'geo.country': {'$in': ['DE', 'FR']}}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from edge._yaml import LineDict, LineList, plain
+
+__all__ = ["CONDITION_OPERATORS", "VALUE_OPERATORS", "SegmentInliner", "kind_of"]
+
+# Operators that combine conditions (they stand where an attribute path would).
+CONDITION_OPERATORS = frozenset({"$and", "$or", "$nor", "$not", "$segment"})
+# Operators on an attribute's value (GrowthBook's list, as in growthbook-python core.py).
+VALUE_OPERATORS = frozenset(
+    {
+        "$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$veq", "$vne", "$vlt", "$vlte", "$vgt",
+        "$vgte", "$exists", "$in", "$nin", "$ini", "$nini", "$all", "$alli", "$elemMatch",
+        "$size", "$type", "$not", "$regex", "$regexi", "$notRegex", "$notRegexi",
+        "$inGroup", "$notInGroup",
+    }
+)  # fmt: skip
+_REGEX_OPERATORS = frozenset({"$regex", "$regexi", "$notRegex", "$notRegexi"})
+_LIST_OPERATORS = frozenset({"$in", "$nin", "$ini", "$nini", "$all", "$alli"})
+_TYPES = frozenset({"string", "number", "boolean", "array", "object", "null", "undefined"})
+
+Report = Callable[[tuple[int, str]], None]
+
+
+def _line(value: Any, key: str | int, default: int) -> int:
+    if isinstance(value, LineDict) and isinstance(key, str):
+        return value.key_lines.get(key, default)
+    if isinstance(value, LineList) and isinstance(key, int):
+        return value.line_of(key)
+    return default
+
+
+class SegmentInliner:
+    """Checks conditions and replaces `$segment` references by the segments they name."""
+
+    def __init__(self, segments: dict[str, Any], report: Report) -> None:
+        self._segments = segments
+        self._report = report
+        self._done: dict[str, dict[str, Any]] = {}
+        self._cycles: set[frozenset[str]] = set()
+        self._stack: list[str] = []
+
+    def segment(self, name: str, *, line: int) -> dict[str, Any]:
+        """The segment `name`, fully inlined (an empty condition if it is broken)."""
+        if name in self._done:
+            return self._done[name]
+        if name in self._stack:
+            cycle = [*self._stack[self._stack.index(name) :], name]
+            if frozenset(cycle) not in self._cycles:
+                self._cycles.add(frozenset(cycle))
+                self._report((line, f"segment cycle: {' -> '.join(cycle)}."))
+            return {}
+        self._stack.append(name)
+        try:
+            source = self._segments[name]
+            result = self.inline(source, line=line, where=f"segment {name!r}")
+        finally:
+            self._stack.pop()
+        self._done[name] = result
+        return result
+
+    def inline(self, condition: Any, *, line: int, where: str = "condition") -> dict[str, Any]:
+        """A checked copy of `condition` with every `$segment` replaced."""
+        if condition is None:
+            return {}
+        if not isinstance(condition, dict):
+            self._report(
+                (line, f"{where} must be a mapping of conditions, not {kind_of(condition)}.")
+            )
+            return {}
+        line = getattr(condition, "line", line) or line
+        parts: list[dict[str, Any]] = []
+        rest: dict[str, Any] = {}
+        for key, value in condition.items():
+            key_line = _line(condition, key, line)
+            if key == "$segment":
+                parts.append(self._reference(value, line=key_line, where=where))
+            elif key in ("$and", "$or", "$nor"):
+                rest[key] = self._condition_list(key, value, line=key_line, where=where)
+            elif key == "$not":
+                rest[key] = self.inline(value, line=key_line, where=f"{where}, $not")
+            elif key.startswith("$"):
+                self._report((key_line, f"unknown condition operator {key!r} in {where}."))
+            else:
+                rest[key] = self._value(key, value, line=key_line, where=where)
+        if not parts:
+            return rest
+        # `{$segment: a, device.type: mobile}` means both must hold.
+        if rest:
+            parts.append(rest)
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
+    def _reference(self, name: Any, *, line: int, where: str) -> dict[str, Any]:
+        if not isinstance(name, str):
+            self._report((line, f"$segment in {where} must name a segment, not {kind_of(name)}."))
+            return {}
+        if name not in self._segments:
+            known = ", ".join(sorted(self._segments)) or "none are defined"
+            self._report((line, f"unknown segment {name!r} in {where} (segments: {known})."))
+            return {}
+        return self.segment(name, line=line)
+
+    def _condition_list(self, op: str, value: Any, *, line: int, where: str) -> list[Any]:
+        if not isinstance(value, list):
+            self._report((line, f"{op} in {where} must be a list of conditions."))
+            return []
+        return [
+            self.inline(item, line=_line(value, i, line), where=f"{where}, {op}[{i}]")
+            for i, item in enumerate(value)
+        ]
+
+    def _value(self, path: str, value: Any, *, line: int, where: str) -> Any:
+        """An attribute's test: a literal, or an object of value operators."""
+        if not isinstance(value, dict) or not value:
+            return plain(value)
+        keys = list(value)
+        if not any(k.startswith("$") for k in keys):
+            return plain(value)  # a literal object, compared as a whole
+        out: dict[str, Any] = {}
+        for op, arg in value.items():
+            op_line = _line(value, op, line)
+            here = f"{where}, {path}"
+            if op == "$segment":
+                self._report((op_line, f"$segment in {here} must stand where a condition is."))
+            elif op not in VALUE_OPERATORS:
+                self._report((op_line, f"unknown operator {op!r} in {here}."))
+            elif op in _REGEX_OPERATORS:
+                out[op] = self._regex(op, arg, line=op_line, where=here)
+            elif op in _LIST_OPERATORS and not isinstance(arg, list):
+                self._report((op_line, f"{op} in {here} needs a list, not {kind_of(arg)}."))
+            elif op == "$exists" and not isinstance(arg, bool):
+                self._report((op_line, f"$exists in {here} needs true or false."))
+            elif op == "$type" and arg not in _TYPES:
+                self._report(
+                    (op_line, f"$type {arg!r} in {here} is not one of {', '.join(sorted(_TYPES))}.")
+                )
+            elif op == "$elemMatch":
+                out[op] = self._elem_match(arg, line=op_line, where=here)
+            elif op in ("$not", "$size"):
+                out[op] = self._value(path, arg, line=op_line, where=where)
+            else:
+                out[op] = plain(arg)
+        return out
+
+    def _elem_match(self, arg: Any, *, line: int, where: str) -> Any:
+        operators_only = isinstance(arg, dict) and arg and all(k.startswith("$") for k in arg)
+        if operators_only and not set(arg) & CONDITION_OPERATORS - {"$not"}:
+            return self._value("$elemMatch", arg, line=line, where=where)
+        return self.inline(arg, line=line, where=f"{where}, $elemMatch")
+
+    def _regex(self, op: str, pattern: Any, *, line: int, where: str) -> Any:
+        if not isinstance(pattern, str):
+            self._report((line, f"{op} in {where} needs a pattern string, not {kind_of(pattern)}."))
+            return pattern
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            self._report((line, f"invalid regex {pattern!r} in {where}: {exc}."))
+        return pattern
+
+
+def kind_of(value: Any) -> str:
+    """How a value reads in a message: "the text 'x'", "a list", "nothing"."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__

@@ -1,0 +1,233 @@
+"""Variant content at compile time: check each kind's shape and normalize it.
+
+The shapes (what `decide` and the browser runtime receive, after normalizing):
+
+| kind | YAML | artifact |
+|---|---|---|
+| `text` | a string; `{profile.first_name\\|there}` placeholders allowed | same |
+| `html` | a string (no `<script>`, no `on*=` handlers, no `javascript:`) | same |
+| `attrs` | `{name: value}`; value a string, number, bool, or null to remove | strings or null |
+| `class` | `{add: name or [names], remove: name or [names]}` | `{add: [...], remove: [...]}` |
+| `hide` | `true` | `true` |
+| `redirect` | a URL: `/path`, `https://...` (no `javascript:`/`data:`) | same |
+| `data` | any mapping, handed to `perso.on("decision")` callbacks | same |
+| `recommend` | `{list: popular, limit: 4, exclude_viewed: true, category, title}` | all keys |
+
+Several kinds may be combined (`{text: ..., class: {add: promo}}`), except `text` with
+`html`, and `redirect` stands alone.
+
+>>> problems = []
+>>> check_content({"class": {"add": "promo"}}, line=3, where="v", report=problems.append)
+{'class': {'add': ['promo'], 'remove': []}}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from edge._compiler_conditions import kind_of
+from edge._yaml import plain
+from edge.model import CONTENT_KINDS
+
+__all__ = ["RECOMMEND_DEFAULTS", "check_content"]
+
+Report = Callable[[tuple[int, str]], None]
+
+RECOMMEND_DEFAULTS: dict[str, Any] = {
+    "list": "popular",
+    "limit": 4,
+    "exclude_viewed": True,
+    "category": None,
+    "title": None,
+}
+_RECOMMEND_MAX = 50
+_ATTR_NAME = re.compile(r"[A-Za-z_:][-A-Za-z0-9_:.]*\Z")
+_CLASS_NAME = re.compile(r"-?[_a-zA-Z][-_a-zA-Z0-9]*\Z")
+_BAD_URL = re.compile(r"\s*(javascript|data|vbscript):", re.IGNORECASE)
+_SCRIPT = re.compile(r"<\s*script", re.IGNORECASE)
+_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
+
+
+def _line(value: Any, key: str, default: int) -> int:
+    return int(getattr(value, "key_lines", {}).get(key, default))
+
+
+def check_content(content: Any, *, line: int, where: str, report: Report) -> dict[str, Any] | None:
+    """The normalized content, or None (after reporting) if it is unusable."""
+    if content is None:
+        return None
+    if not isinstance(content, dict):
+        report((line, f"content of {where} must be a mapping of kinds, not {kind_of(content)}."))
+        return None
+    if not content:
+        report((line, f"content of {where} is empty; leave it out to keep the page's default."))
+        return None
+    out: dict[str, Any] = {}
+    ok = True
+    for kind, value in content.items():
+        at = _line(content, kind, line)
+        if kind not in CONTENT_KINDS:
+            report((at, f"unknown content kind {kind!r} in {where} ({', '.join(CONTENT_KINDS)})."))
+            ok = False
+            continue
+        checked = _CHECKS[kind](value, at, f"{kind} of {where}", report)
+        if checked is _INVALID:
+            ok = False
+        else:
+            out[kind] = checked
+    if "text" in content and "html" in content:
+        report((line, f"content of {where} has both text and html; keep one."))
+        ok = False
+    if "redirect" in content and len(content) > 1:
+        report((line, f"content of {where} redirects, so it cannot also change the page."))
+        ok = False
+    return out if ok else None
+
+
+_INVALID: Any = object()
+
+
+def _string(value: Any, at: int, where: str, report: Report) -> Any:
+    if not isinstance(value, str):
+        report((at, f"{where} must be text, not {kind_of(value)}."))
+        return _INVALID
+    return value
+
+
+def _html(value: Any, at: int, where: str, report: Report) -> Any:
+    if _string(value, at, where, report) is _INVALID:
+        return _INVALID
+    for pattern, what in (
+        (_SCRIPT, "<script> elements"),
+        (_HANDLER, "event handler attributes (on...=)"),
+        (_BAD_URL, "javascript: URLs"),
+    ):
+        found = "javascript:" in value.lower() if pattern is _BAD_URL else pattern.search(value)
+        if found:
+            report((at, f"{where} contains {what}, which the sanitizer removes; take them out."))
+            return _INVALID
+    return value
+
+
+def _attrs(value: Any, at: int, where: str, report: Report) -> Any:
+    if not isinstance(value, dict) or not value:
+        report((at, f"{where} must be a mapping of attribute names to values."))
+        return _INVALID
+    out: dict[str, str | None] = {}
+    ok = True
+    for name, attr in value.items():
+        here = _line(value, name, at)
+        if not _ATTR_NAME.match(name):
+            report((here, f"{name!r} in {where} is not an attribute name."))
+            ok = False
+        elif name.lower().startswith("on"):
+            report((here, f"{where} cannot set the event handler attribute {name!r}."))
+            ok = False
+        elif attr is not None and not isinstance(attr, str | int | float | bool):
+            report((here, f"attribute {name!r} in {where} must be text, not {kind_of(attr)}."))
+            ok = False
+        elif isinstance(attr, str) and _BAD_URL.match(attr):
+            report((here, f"attribute {name!r} in {where} cannot be a javascript: or data: URL."))
+            ok = False
+        else:
+            out[name] = None if attr is None else _attr_text(attr)
+    return out if ok else _INVALID
+
+
+def _attr_text(value: str | int | float | bool) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _class(value: Any, at: int, where: str, report: Report) -> Any:
+    if not isinstance(value, dict) or not value:
+        report((at, f"{where} must be a mapping with add and/or remove."))
+        return _INVALID
+    out: dict[str, list[str]] = {"add": [], "remove": []}
+    ok = True
+    for key, names in value.items():
+        here = _line(value, key, at)
+        if key not in out:
+            report((here, f"unknown key {key!r} in {where} (expected add, remove)."))
+            ok = False
+            continue
+        items = [names] if isinstance(names, str) else names
+        if not isinstance(items, list) or not all(isinstance(n, str) for n in items):
+            report((here, f"{key} in {where} must be a class name or a list of them."))
+            ok = False
+            continue
+        bad = [n for n in items if not _CLASS_NAME.match(n)]
+        if bad:
+            report((here, f"{bad[0]!r} in {where} is not a class name."))
+            ok = False
+        out[key] = list(items)
+    return out if ok else _INVALID
+
+
+def _hide(value: Any, at: int, where: str, report: Report) -> Any:
+    if value is not True:
+        report((at, f"{where} must be true (leave it out to show the element)."))
+        return _INVALID
+    return True
+
+
+def _redirect(value: Any, at: int, where: str, report: Report) -> Any:
+    if _string(value, at, where, report) is _INVALID:
+        return _INVALID
+    if _BAD_URL.match(value) or not value.strip():
+        report((at, f"{where} must be a page URL (/path or https://...), not {value!r}."))
+        return _INVALID
+    if not value.startswith(("/", "?", "https://", "http://")):
+        report((at, f"{where} must start with /, ?, https:// or http://, not {value!r}."))
+        return _INVALID
+    return value
+
+
+def _data(value: Any, at: int, where: str, report: Report) -> Any:
+    if not isinstance(value, dict):
+        report((at, f"{where} must be a mapping, not {kind_of(value)}."))
+        return _INVALID
+    return plain(value)
+
+
+def _recommend(value: Any, at: int, where: str, report: Report) -> Any:
+    if not isinstance(value, dict):
+        report((at, f"{where} must be a mapping like {{list: popular, limit: 4}}."))
+        return _INVALID
+    out = dict(RECOMMEND_DEFAULTS)
+    ok = True
+    for key, item in value.items():
+        here = _line(value, key, at)
+        if key not in RECOMMEND_DEFAULTS:
+            known = ", ".join(RECOMMEND_DEFAULTS)
+            report((here, f"unknown key {key!r} in {where} (expected {known})."))
+            ok = False
+        elif key == "limit" and not (
+            isinstance(item, int) and not isinstance(item, bool) and 1 <= item <= _RECOMMEND_MAX
+        ):
+            report((here, f"limit in {where} must be a whole number from 1 to {_RECOMMEND_MAX}."))
+            ok = False
+        elif key == "exclude_viewed" and not isinstance(item, bool):
+            report((here, f"exclude_viewed in {where} must be true or false."))
+            ok = False
+        elif key in ("list", "category", "title") and not (
+            (isinstance(item, str) and item) or (item is None and key != "list")
+        ):
+            report((here, f"{key} in {where} must be text, not {kind_of(item)}."))
+            ok = False
+        else:
+            out[key] = item
+    return out if ok else _INVALID
+
+
+_CHECKS: dict[str, Callable[[Any, int, str, Report], Any]] = {
+    "text": _string,
+    "html": _html,
+    "attrs": _attrs,
+    "class": _class,
+    "hide": _hide,
+    "redirect": _redirect,
+    "data": _data,
+    "recommend": _recommend,
+}
