@@ -1,0 +1,170 @@
+"""Deterministic bucketing, as in GrowthBook's reference SDK (so assignments agree).
+
+>>> hash("seed", "a", 2)
+0.0505
+>>> ranges = get_bucket_ranges(2, 0.5)
+>>> ranges, choose_variation(0.6, ranges)
+([(0.0, 0.25), (0.5, 0.75)], 1)
+
+Pure standard library: runs unchanged under CPython and Pyodide.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+__all__ = [
+    "choose_variation",
+    "fnv1a32",
+    "get_bucket_ranges",
+    "get_equal_weights",
+    "get_query_string_override",
+    "hash",
+    "in_namespace",
+]
+
+_FNV_OFFSET = 0x811C9DC5
+_FNV_PRIME = 0x01000193
+_MASK = 0xFFFFFFFF
+
+
+def fnv1a32(text: str) -> int:
+    """FNV-1a (32 bits) over UTF-16 code units, like JavaScript's `charCodeAt` loop.
+
+    >>> fnv1a32("a")
+    3826002220
+    """
+    value = _FNV_OFFSET
+    if text.isascii():
+        for unit in text.encode("ascii"):
+            value = ((value ^ unit) * _FNV_PRIME) & _MASK
+        return value
+    # Outside ASCII, walk UTF-16 code units: a character above U+FFFF counts twice.
+    data = text.encode("utf-16-le", "surrogatepass")
+    for index in range(0, len(data), 2):
+        value = ((value ^ (data[index] | data[index + 1] << 8)) * _FNV_PRIME) & _MASK
+    return value
+
+
+def hash(seed: str, value: str, version: int) -> float | None:
+    """A number in [0, 1) from `seed` and `value`; None for an unknown hash version.
+
+    >>> hash("", "a", 1), hash("abc", "def", 99)
+    (0.22, None)
+    """
+    if version == 2:
+        return (fnv1a32(str(fnv1a32(seed + value))) % 10000) / 10000
+    if version == 1:
+        return (fnv1a32(value + seed) % 1000) / 1000
+    return None
+
+
+def get_equal_weights(num_variations: int) -> list[float]:
+    """`n` equal weights summing to 1 (none for n < 1).
+
+    >>> get_equal_weights(4)
+    [0.25, 0.25, 0.25, 0.25]
+    """
+    if num_variations < 1:
+        return []
+    return [1 / num_variations] * num_variations
+
+
+def get_bucket_ranges(
+    num_variations: int, coverage: float = 1.0, weights: Sequence[float] | None = None
+) -> list[tuple[float, float]]:
+    """One `[start, end)` range per variation; `coverage` shrinks each from its start.
+
+    Weights of the wrong length, or not summing to 1 (within 0.01), fall back to equal
+    weights, as in the reference SDK.
+
+    >>> get_bucket_ranges(3, 0.2, [0.2, 0.3, 0.5])
+    [(0.0, 0.04000000000000001), (0.2, 0.26), (0.5, 0.6)]
+    """
+    coverage = min(max(float(coverage), 0.0), 1.0)
+    equal = get_equal_weights(num_variations)
+    chosen: Sequence[float] = weights if weights else equal
+    if len(chosen) != num_variations:
+        chosen = equal
+    total = sum(chosen)
+    if total < 0.99 or total > 1.01:
+        chosen = equal
+    ranges: list[tuple[float, float]] = []
+    cumulative = 0.0
+    for weight in chosen:
+        start = cumulative
+        cumulative += weight
+        ranges.append((start, start + coverage * weight))
+    return ranges
+
+
+def choose_variation(n: float, ranges: Sequence[tuple[float, float]]) -> int:
+    """The index of the range holding `n`, or -1 when `n` falls outside coverage.
+
+    >>> choose_variation(0.4, [(0.0, 0.25), (0.5, 0.75)])
+    -1
+    """
+    for index, (start, end) in enumerate(ranges):
+        if start <= n < end:
+            return index
+    return -1
+
+
+def in_namespace(user_id: str, namespace: tuple[str, float, float]) -> bool:
+    """Whether `user_id` hashes into the namespace's `[start, end)` slice.
+
+    >>> in_namespace("1", ("namespace1", 0.4, 1.0))
+    True
+    """
+    name, start, end = namespace
+    n = hash("__" + name, user_id, 1)
+    return n is not None and start <= n < end
+
+
+# parseInt: optional leading JS whitespace and sign, then the longest run of digits
+# (hexadecimal after 0x).
+_PARSE_INT = re.compile(
+    r"[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*"
+    r"([+-]?)(?:0[xX]([0-9a-fA-F]+)|([0-9]+))"
+)
+
+
+def _parse_int(text: str) -> int | None:
+    match = _PARSE_INT.match(text)
+    if match is None:
+        return None
+    sign, hexadecimal, decimal = match.groups()
+    try:
+        number = int(hexadecimal, 16) if hexadecimal else int(decimal)
+    except ValueError:  # beyond Python's digit limit: far above any variation count
+        return None
+    return -number if sign == "-" else number
+
+
+def get_query_string_override(key: str, url: str, num_variations: int) -> int | None:
+    """The variation forced by `?key=N` in `url`, when 0 <= N < num_variations.
+
+    As in the reference SDK, the query is read raw (no percent-decoding) and the
+    first `key=` pair decides.
+
+    >>> get_query_string_override("my-test", "http://example.com?foo=bar&my-test=1#x", 2)
+    1
+    """
+    if not url:
+        return None
+    pieces = url.split("?")
+    search = pieces[1] if len(pieces) > 1 else ""
+    if not search:
+        return None
+    search = search.split("#", 1)[0]
+    for pair in search.split("&"):
+        name, sep, rest = pair.partition("=")
+        if name != key:
+            continue
+        # kv.split("=", 2) keeps the text up to a second "=", if any.
+        value = _parse_int(rest.split("=", 1)[0]) if sep else None
+        if value is not None and 0 <= value < num_variations:
+            return value
+        return None
+    return None
