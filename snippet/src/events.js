@@ -1,0 +1,101 @@
+// The event queue (analytics consent only): batched, bounded, persisted while
+// offline, retried with exponential backoff and jitter. 4xx other than 408/429 drop
+// the batch (it will never be accepted); 408, 429, 5xx and network errors keep it.
+
+import { uuid } from "./profile.js";
+
+export const MAX_QUEUE = 500;
+const BATCH = 50;
+const FLUSH_DELAY_MS = 1000;
+const MAX_BACKOFF_MS = 60000;
+
+export function makeEvents({ site, api, store, consent, visitor, onVisitor, log }) {
+  let queue = (consent.allows("analytics") && store.get("q")) || [];
+  if (!Array.isArray(queue)) queue = [];
+  let timer = null;
+  let sending = false;
+  let failures = 0;
+  const url = api ? `${api.replace(/\/+$/, "")}/v1/events` : "";
+
+  function persist() { if (queue.length) store.set("q", queue, "analytics"); else store.del("q"); }
+  function schedule(ms) {
+    if (timer || !url) return;
+    timer = setTimeout(() => { timer = null; flush(false); }, ms);
+  }
+  function body(batch) {
+    const v = visitor();
+    return JSON.stringify({
+      site, visitor: v.id, token: v.token || undefined,
+      consent: { analytics: consent.state.analytics, personalization: consent.state.personalization },
+      sent_at: new Date().toISOString(), events: batch,
+    });
+  }
+  function drop(n) { queue.splice(0, n); persist(); }
+
+  async function flush(leaving) {
+    if (!url || !queue.length || !consent.allows("analytics") || !visitor().id) return;
+    if (leaving) {
+      // The page is going away: hand the whole queue to the browser in one go.
+      while (queue.length) {
+        const batch = queue.slice(0, BATCH);
+        const payload = body(batch);
+        let sent = false;
+        try {
+          sent = navigator.sendBeacon && navigator.sendBeacon(url, new Blob([payload], { type: "text/plain" }));
+        } catch { sent = false; }
+        if (!sent) {
+          try { fetch(url, { method: "POST", body: payload, keepalive: true, credentials: "omit", headers: { "Content-Type": "text/plain" } }); sent = true; } catch { sent = false; }
+        }
+        if (!sent) break;
+        drop(batch.length); // event ids make a replay harmless if it did get through
+      }
+      return;
+    }
+    if (sending) return;
+    sending = true;
+    const batch = queue.slice(0, BATCH);
+    try {
+      const payload = body(batch);
+      const res = await fetch(url, {
+        method: "POST", body: payload, credentials: "omit", keepalive: payload.length < 60000,
+        headers: { "Content-Type": "text/plain" },
+      });
+      if (res.ok) {
+        failures = 0;
+        drop(batch.length);
+        try { const j = await res.json(); if (j && j.visitor) onVisitor(j.visitor); } catch { /* no body */ }
+      } else if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+        failures = 0;
+        drop(batch.length);
+        log(`the event API refused a batch (HTTP ${res.status}); it was dropped`);
+      } else {
+        throw new Error(`HTTP ${res.status}`);
+      }
+    } catch (e) {
+      failures++;
+      log(`could not send events (${e && e.message ? e.message : e}); kept for retry`);
+      sending = false;
+      const base = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(failures, 16));
+      schedule(base * (0.5 + Math.random())); // jitter spreads a fleet of retries
+      return;
+    }
+    sending = false;
+    if (queue.length) schedule(0);
+  }
+
+  return {
+    push(type, fields) {
+      if (!consent.allows("analytics")) return null;
+      const ev = { id: uuid(), type, ts: new Date().toISOString(), ...fields };
+      queue.push(ev);
+      if (queue.length > MAX_QUEUE) queue.splice(0, queue.length - MAX_QUEUE); // oldest go first
+      persist();
+      schedule(FLUSH_DELAY_MS);
+      return ev;
+    },
+    flush,
+    clear() { queue = []; store.del("q"); if (timer) clearTimeout(timer); timer = null; },
+    get size() { return queue.length; },
+    get queue() { return queue; },
+  };
+}

@@ -1,0 +1,413 @@
+// perso runtime: drains the stub's queue, replaces its API, applies cached decisions
+// on repeat views (the instant path), starts the decision worker, applies what it
+// decides, keeps the on-device profile and sends events, all behind consent.
+// Any failure leaves the page's defaults in place and logs its cause once.
+
+import * as P from "./protocol.js";
+import { makeConsent } from "./consent.js";
+import { makeDom, makeHider } from "./dom.js";
+import { makeEvents } from "./events.js";
+import { newProfile, onExposure, onPageView, onTrack, uuid } from "./profile.js";
+import { contextKey, readSignals } from "./signals.js";
+import { makeStore } from "./store.js";
+
+/* global __PERSO_VERSION__, __PERSO_RUNTIME__ */
+const VERSION = typeof __PERSO_VERSION__ === "string" ? __PERSO_VERSION__ : "dev";
+const RUNTIME = typeof __PERSO_RUNTIME__ === "string" ? __PERSO_RUNTIME__ : "dev";
+const MAX_CACHED_CONTEXTS = 20;
+const REDIRECT_MARK = "perso_rd";
+const PROFILE_TRACKS = new Set(["add_to_cart", "remove_from_cart", "purchase", "view_item"]);
+
+function boot(win) {
+  const doc = win.document;
+  const stub = win.perso;
+  const logged = new Set();
+  const log = (msg, key = msg) => {
+    if (logged.has(key)) return;
+    logged.add(key);
+    if (win.console) console.error(`perso: ${msg}`);
+  };
+  if (stub && stub.__loaded) { log("the runtime is loaded twice; the second copy is ignored"); return; }
+
+  const dbg = (win.__persoDebug = {
+    version: VERSION, runtime: RUNTIME, runtime_start_ms: performance.now(),
+    instant_ms: null, instant_applied: false, engine_ready_ms: null, first_decision_ms: null,
+    worker: null, decide: null, errors: [], decisions: 0,
+  });
+  const listeners = { decision: [], ready: [] };
+  let opts = null; // init options, once valid
+  let S = null; // live state once started
+  const deferred = []; // track/identify/page calls that wait for start
+  const custom = {};
+  let pendingConsent = null;
+  let readyResult = null;
+
+  function safeCall(fn, arg) {
+    try { fn(arg); } catch (e) { log(`a perso callback threw: ${e && e.message}`, "callback"); }
+  }
+
+  // ---- the public API -------------------------------------------------------
+  const api = {
+    __loaded: true,
+    version: VERSION,
+    push(call) { if (Array.isArray(call) && typeof api[call[0]] === "function" && call[0] !== "push") api[call[0]](...call.slice(1)); },
+    init(o) {
+      if (opts) { log("init was called more than once; the first call stays in effect"); return api; }
+      if (!o || typeof o.site !== "string" || !/^[a-z0-9-]+$/.test(o.site)) {
+        log("init needs {site: 'name'} with lowercase letters, digits and dashes; page defaults stay");
+        return api;
+      }
+      if (typeof o.cdn !== "string" || !o.cdn) { log("init needs {cdn: 'https://...'}; page defaults stay"); return api; }
+      const hide = Number(o.hide);
+      opts = {
+        site: o.site,
+        cdn: new URL(o.cdn.replace(/\/+$/, "") + "/", win.location.href).href.replace(/\/$/, ""),
+        api: typeof o.api === "string" && o.api ? new URL(o.api, win.location.href).href.replace(/\/+$/, "") : "",
+        hide: Number.isFinite(hide) && hide >= 0 ? hide : 300,
+        hideSelectors: Array.isArray(o.hideSelectors) ? o.hideSelectors : [],
+      };
+      if (!draining) start();
+      return api;
+    },
+    consent(c) {
+      if (!S) { pendingConsent = c || {}; return api; }
+      S.consent.explicit(c || {});
+      if (S.consent.allows("any")) S.store.set("c", { analytics: !!(c && c.analytics === true), personalization: !!(c && c.personalization === true) }, "any");
+      return api;
+    },
+    track(name, props) {
+      if (!S) { deferred.push(["track", name, props]); return api; }
+      if (typeof name !== "string" || !name) { log("track needs an event name"); return api; }
+      props = props && typeof props === "object" ? props : {};
+      const now = new Date().toISOString();
+      if (S.profile && PROFILE_TRACKS.has(name)) { onTrack(S.profile, name, props, now); saveProfile(); }
+      const value = Number(props.value);
+      if (name === "purchase" || Number.isFinite(value) && props.value != null) {
+        S.events.push("conversion", { name, value: Number.isFinite(value) ? value : undefined, props });
+      } else {
+        S.events.push("track", { name, props });
+      }
+      if (PROFILE_TRACKS.has(name) && name !== "view_item") requestDecision();
+      return api;
+    },
+    identify(userId, traits) {
+      if (!S) { deferred.push(["identify", userId, traits]); return api; }
+      if (S.profile && traits && typeof traits === "object") { S.profile.traits = { ...S.profile.traits, ...traits }; saveProfile(); }
+      S.events.push("identify", { user_id: userId == null ? undefined : String(userId), props: traits || {} });
+      requestDecision();
+      return api;
+    },
+    set(attrs) {
+      if (attrs && typeof attrs === "object") Object.assign(custom, attrs);
+      if (S) requestDecision();
+      return api;
+    },
+    page(props) {
+      if (!S) return api; // the first view is counted by init
+      startView(true, props);
+      return api;
+    },
+    on(name, cb) {
+      if (typeof cb !== "function" || !listeners[name]) { log(`on() knows "decision" and "ready", not ${JSON.stringify(name)}`); return api; }
+      listeners[name].push(cb);
+      if (name === "decision" && S && S.last) safeCall(cb, S.last);
+      return api;
+    },
+    ready(cb) {
+      if (typeof cb !== "function") return api;
+      if (readyResult) safeCall(cb, readyResult); else listeners.ready.push(cb);
+      return api;
+    },
+    reset() {
+      if (!S) return api;
+      wipe();
+      S.dom.revertAll();
+      ensureIdentity();
+      requestDecision();
+      return api;
+    },
+  };
+
+  // ---- state ----------------------------------------------------------------
+  function start() {
+    const gate = { allows: (p) => S.consent.allows(p) };
+    const store = makeStore(opts.site, gate);
+    S = {
+      store, consent: null, profile: null, visitorId: null, token: null, segments: [],
+      dom: makeDom(doc), hider: null, events: null, worker: null, failed: false,
+      version: null, slots: null, view: null, seq: 0, pending: 0, last: null, redirected: false,
+      decideQueued: false,
+    };
+    S.consent = makeConsent(win.navigator, store.get("c"), onConsentChange);
+    loadIdentity();
+    S.events = makeEvents({
+      site: opts.site, api: opts.api, store, consent: S.consent, log: (m) => log(m, "events"),
+      visitor: () => ({ id: S.visitorId, token: S.token }),
+      onVisitor(v) {
+        if (typeof v.token === "string") S.token = v.token;
+        if (Array.isArray(v.segments)) S.segments = v.segments.map(String);
+        store.set("t", { token: S.token, segments: S.segments }, "any");
+      },
+    });
+    if (pendingConsent) { const c = pendingConsent; pendingConsent = null; api.consent(c); }
+    S.consent.listenTcf(win);
+    win.addEventListener("pagehide", () => { persistAll(); S.events.flush(true); });
+    win.addEventListener("online", () => S.events.flush(false));
+    startView(false);
+    for (const call of deferred.splice(0)) api[call[0]](...call.slice(1));
+  }
+
+  function loadIdentity() {
+    const { store, consent } = S;
+    if (consent.allows("any")) {
+      S.visitorId = (typeof store.get("id") === "string" && store.get("id")) || null;
+      const t = store.get("t");
+      if (t) { S.token = t.token || null; S.segments = Array.isArray(t.segments) ? t.segments : []; }
+    }
+    if (consent.allows("personalization")) {
+      const p = store.get("p");
+      if (p && typeof p === "object" && p.visitor_id) S.profile = p;
+    }
+    ensureIdentity();
+  }
+
+  function ensureIdentity() {
+    const { store, consent } = S;
+    if (!consent.allows("any")) { S.visitorId = null; S.profile = null; return; }
+    if (!S.visitorId) S.visitorId = (S.profile && S.profile.visitor_id) || uuid();
+    store.set("id", S.visitorId, "any");
+    if (consent.allows("personalization") && !S.profile) {
+      S.profile = newProfile(S.visitorId, new Date().toISOString());
+      if (S.view) onPageView(S.profile, new Date().toISOString());
+    }
+    if (!consent.allows("personalization")) S.profile = null;
+    saveProfile();
+  }
+
+  function saveProfile() { if (S.profile) S.store.set("p", S.profile, "personalization"); }
+  function persistAll() { saveProfile(); }
+
+  function wipe() {
+    S.store.wipe();
+    S.events.clear();
+    S.profile = null; S.visitorId = null; S.token = null; S.segments = [];
+    if (S.worker) S.worker.postMessage({ type: P.WIPE });
+  }
+
+  function onConsentChange(now, before) {
+    const revoked = (before.analytics && !now.analytics) || (before.personalization && !now.personalization);
+    if (revoked) wipe(); // a revoke forgets everything, then what is still granted starts afresh
+    ensureIdentity();
+    if (S.worker) S.worker.postMessage({ type: P.STORAGE, allowed: now.analytics || now.personalization });
+    if (S.events) S.events.push("consent", { props: { analytics: now.analytics, personalization: now.personalization, source: now.source } });
+    if (S.view) requestDecision();
+  }
+
+  // ---- a page view ----------------------------------------------------------
+  function startView(spa, props) {
+    const now = new Date();
+    const signals = readSignals(win, now);
+    const key = contextKey(signals, { consent: S.consent.state, segments: S.segments, profile: S.profile, custom });
+    S.view = { id: uuid(), signals, key, exposed: new Set(), source: null };
+    let instant = false;
+    if (S.consent.allows("personalization")) {
+      const t = performance.now();
+      const cache = S.store.get("d");
+      const hit = cache && cache.e && cache.e[key];
+      if (hit && Array.isArray(hit.d)) {
+        applyDecisions(hit.d, cache.v, "cache", null);
+        instant = true;
+      }
+      dbg.instant_ms = performance.now() - t;
+      dbg.instant_applied = instant;
+    }
+    if (!instant && !spa) {
+      if (S.hider) S.hider.showAll();
+      S.hider = makeHider(doc, opts.hide, () => log(`no decision within ${opts.hide} ms; page defaults are shown`, "hide-timeout"));
+      const sel = { "*": "[data-perso-hide]" };
+      opts.hideSelectors.forEach((s, i) => { sel[`opt${i}`] = s; });
+      const known = S.store.get("s");
+      if (known && typeof known === "object") for (const [slot, s] of Object.entries(known)) sel[slot] = s;
+      S.hider.hide(sel);
+    }
+    if (S.profile) { onPageView(S.profile, now.toISOString(), props); saveProfile(); }
+    S.events.push("page_view", { props: { url: signals.url, referrer: signals.referrer, ...(props || {}) } });
+    requestDecision();
+  }
+
+  // ---- the worker -----------------------------------------------------------
+  function fail(stage, why) {
+    const msg = `${stage} failed (${why}); page defaults stay`;
+    dbg.errors.push(msg);
+    log(msg, `fail:${stage}`);
+    if (S.hider) S.hider.showAll();
+    if (!readyResult) fireReady({ ok: false, source: S.view && S.view.source, error: msg });
+  }
+
+  function startWorker() {
+    if (S.worker || S.failed) return S.worker;
+    const base = `${opts.cdn}/runtime/${RUNTIME}/`;
+    try {
+      if (typeof Worker === "undefined") throw new Error("no Worker support");
+      const url = new URL("worker.js", base);
+      if (url.origin === win.location.origin) {
+        S.worker = new Worker(url, { type: "module" });
+      } else {
+        // A worker script must be same-origin; a same-origin blob can import one from the CDN (CORS).
+        const blob = new Blob([`import ${JSON.stringify(url.href)};`], { type: "text/javascript" });
+        S.worker = new Worker(URL.createObjectURL(blob), { type: "module" });
+      }
+    } catch (e) {
+      S.failed = true;
+      fail("starting the decision worker", e && e.message);
+      return null;
+    }
+    S.worker.onmessage = (e) => onWorkerMessage(e.data || {});
+    S.worker.onerror = (e) => { S.failed = true; fail("the decision worker", (e && e.message) || "script error"); };
+    S.worker.postMessage({
+      type: P.INIT, protocol: P.PROTOCOL_VERSION, runtime: base, cdn: opts.cdn, site: opts.site,
+      storage: S.consent.allows("any"),
+    });
+    return S.worker;
+  }
+
+  function requestDecision() {
+    if (S.decideQueued) return;
+    S.decideQueued = true;
+    // One decision per burst of set()/track()/consent() calls in the same task.
+    queueMicrotask(() => {
+      S.decideQueued = false;
+      const w = startWorker();
+      if (!w) return;
+      const c = S.consent.state;
+      const signals = {
+        ...S.view.signals,
+        consent: { analytics: c.analytics, personalization: c.personalization },
+        segments: S.segments, custom: { ...custom }, visitor_id: S.visitorId,
+      };
+      S.pending = ++S.seq;
+      w.postMessage({ type: P.DECIDE, id: S.pending, signals, profile: S.profile || {}, now: new Date().toISOString() });
+    });
+  }
+
+  function onWorkerMessage(m) {
+    if (m.type === P.READY) {
+      dbg.engine_ready_ms = performance.now();
+      dbg.worker = m.timings || null;
+      S.version = m.version;
+      S.slots = m.slots || {};
+      rememberSlots();
+    } else if (m.type === P.UPDATE) {
+      S.version = m.version;
+      S.slots = m.slots || S.slots;
+      rememberSlots();
+      requestDecision();
+    } else if (m.type === P.DECISION) {
+      if (m.id !== S.pending) return; // a newer request is on its way
+      dbg.decide = m.stats || null;
+      if (dbg.first_decision_ms == null) dbg.first_decision_ms = performance.now();
+      onResult(m.result || {}, m.version);
+    } else if (m.type === P.ERROR) {
+      if (m.fatal) S.failed = true;
+      fail(m.stage || "the decision worker", m.message || "unknown error");
+    }
+  }
+
+  function rememberSlots() {
+    const hide = {};
+    for (const [slot, s] of Object.entries(S.slots || {})) if (s && s.hide_until_decided) hide[slot] = s.selector;
+    if (S.hider) S.hider.hide(hide);
+    S.store.set("s", hide, "personalization");
+  }
+
+  function onResult(result, version) {
+    const decisions = Array.isArray(result.decisions) ? result.decisions : [];
+    const compact = decisions.map((d) => ({
+      slot: d.slot, selector: d.selector || (S.slots && S.slots[d.slot] && S.slots[d.slot].selector) || "",
+      experience: d.experience ?? null, variant: d.variant ?? null, content: d.content ?? null,
+    }));
+    applyDecisions(compact, version, "worker", result);
+    if (S.profile) {
+      const now = new Date().toISOString();
+      for (const e of result.exposures || []) if (!S.view.exposed.has(e.experience)) onExposure(S.profile, e.experience, now);
+      if (result.assignments && typeof result.assignments === "object") S.profile.assignments = { ...S.profile.assignments, ...result.assignments };
+      saveProfile();
+    }
+    for (const e of result.exposures || []) {
+      if (S.view.exposed.has(e.experience)) continue; // once per view
+      S.view.exposed.add(e.experience);
+      S.events.push("exposure", { experience: e.experience, variant: e.variant, slot: e.slot, props: { view: S.view.id } });
+    }
+    if (S.consent.allows("personalization") && version) {
+      let cache = S.store.get("d");
+      if (!cache || cache.v !== version || typeof cache.e !== "object") cache = { v: version, e: {} };
+      // Redirects are never replayed from the cache: a stale one would move the visitor.
+      cache.e[S.view.key] = { t: Date.now(), d: compact.filter((d) => !(d.content && d.content.redirect)) };
+      const keys = Object.keys(cache.e).sort((a, b) => cache.e[b].t - cache.e[a].t);
+      for (const k of keys.slice(MAX_CACHED_CONTEXTS)) delete cache.e[k];
+      S.store.set("d", cache, "personalization");
+    }
+    if (!readyResult) fireReady({ ok: true, source: "worker", version, decisions: compact });
+  }
+
+  function applyDecisions(decisions, version, source, result) {
+    S.view.source = source;
+    for (const d of decisions) {
+      const r = d.content && d.content.redirect;
+      if (r && source === "worker" && maybeRedirect(r)) return;
+    }
+    const entries = decisions.map((d) => {
+      const c = d.content && typeof d.content === "object" ? { ...d.content } : null;
+      if (c) { delete c.data; delete c.redirect; }
+      return { slot: d.slot, selector: d.selector, content: c && Object.keys(c).length ? c : null };
+    });
+    S.dom.apply(entries);
+    if (S.hider) for (const d of decisions) S.hider.show(d.slot);
+    if (S.hider && source === "worker") S.hider.showAll();
+    dbg.decisions++;
+    const data = {};
+    for (const d of decisions) if (d.content && d.content.data !== undefined) data[d.slot] = d.content.data;
+    const detail = { source, version, decisions, data, journey: result ? result.journey ?? null : null, view: S.view.id };
+    S.last = detail;
+    for (const cb of listeners.decision) safeCall(cb, detail);
+    try { doc.dispatchEvent(new CustomEvent("perso:decision", { detail })); } catch { /* old engine */ }
+  }
+
+  function maybeRedirect(target) {
+    const url = typeof target === "string" ? target : target && target.url;
+    if (!url || S.redirected) return false;
+    let next;
+    try { next = new URL(url, win.location.href); } catch { log(`a redirect to ${url} is not a valid URL`, "redirect"); return false; }
+    const here = new URL(win.location.href);
+    // Loop guard without storage: the target carries a mark, and a marked page never redirects.
+    if (here.searchParams.has(REDIRECT_MARK) || !/^https?:$/.test(next.protocol)) return false;
+    next.searchParams.set(REDIRECT_MARK, "1");
+    here.hash = ""; next.hash = "";
+    if (next.href === here.href) return false;
+    S.redirected = true;
+    persistAll();
+    S.events.flush(true);
+    win.location.replace(next.href);
+    return true;
+  }
+
+  function fireReady(r) {
+    readyResult = r;
+    for (const cb of listeners.ready.splice(0)) safeCall(cb, r);
+  }
+
+  // ---- drain the stub's queue -------------------------------------------------
+  const calls = Array.isArray(stub) ? stub.slice() : [];
+  win.perso = api;
+  let draining = true;
+  // Options first (so set() and consent() before init still count), then start, then the rest.
+  for (const c of calls) if (Array.isArray(c) && c[0] === "init") api.init(c[1]);
+  for (const c of calls) if (Array.isArray(c) && (c[0] === "set" || c[0] === "consent" || c[0] === "on" || c[0] === "ready")) api.push(c);
+  draining = false;
+  if (opts && !S) start();
+  for (const c of calls) if (Array.isArray(c) && !["init", "set", "consent", "on", "ready"].includes(c[0])) api.push(c);
+}
+
+if (typeof window !== "undefined" && typeof document !== "undefined") {
+  try { boot(window); } catch (e) { if (window.console) console.error("perso: the runtime failed to start; page defaults stay", e); }
+}

@@ -1,0 +1,17 @@
+// The worker message protocol, mirrored from snippet/PROTOCOL.md (the one written
+// definition). Both the page runtime and the worker import these names, so a typo
+// is a build error rather than a silently ignored message.
+
+// page -> worker
+export const INIT = "init"; // {type, runtime, cdn, site, storage, snapshot}
+export const DECIDE = "decide"; // {type, id, signals, profile, now}
+export const STORAGE = "storage"; // {type, allowed}: Cache Storage writes allowed or not
+export const WIPE = "wipe"; // {type}: delete everything perso put in Cache Storage
+
+// worker -> page
+export const READY = "ready"; // {type, version, site, slots, source, timings}
+export const DECISION = "decision"; // {type, id, version, result, decide_ms, stats}
+export const UPDATE = "update"; // {type, version, slots}: a newer artifact replaced the one in use
+export const ERROR = "error"; // {type, id, stage, message}
+
+export const PROTOCOL_VERSION = 1;

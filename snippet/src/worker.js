@@ -1,0 +1,234 @@
+// perso decision worker (a module Worker): boots Pyodide from runtime/<version>/,
+// loads the edge wheel and its dependencies from the lock file, fetches and verifies
+// the ruleset artifact, and answers decide requests through edge/bridge.py.
+// Python never runs on the page's main thread.
+
+import * as P from "./protocol.js";
+
+const PACKAGES_FALLBACK = [];
+const CACHE_PREFIX = "perso-";
+let cfg = null;
+let py = null;
+let bridge = null;
+let version = null;
+let storageAllowed = false;
+let engineError = null;
+const waiting = [];
+const decideTimes = [];
+const t0 = performance.now();
+const timings = {};
+
+const post = (m) => self.postMessage(m);
+const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
+
+async function sha256(bytes) { return hex(await crypto.subtle.digest("SHA-256", bytes)); }
+
+// ---- Cache Storage, only with storage consent ---------------------------------
+async function openCache() {
+  if (!storageAllowed || typeof caches === "undefined") return null;
+  try { return await caches.open(CACHE_PREFIX + cfg.site); } catch { return null; }
+}
+const lastGoodKey = () => `${cfg.cdn}/__perso/last-good/${cfg.site}`;
+
+async function saveLastGood(bytes, sum, ptr) {
+  const cache = await openCache();
+  if (!cache) return;
+  try {
+    await cache.put(lastGoodKey(), new Response(bytes, { headers: { "x-perso-sha256": sum, "x-perso-version": String(ptr.version || sum) } }));
+  } catch { /* quota: next time, the network */ }
+}
+
+async function loadLastGood() {
+  const cache = await openCache();
+  if (!cache) return null;
+  try {
+    const res = await cache.match(lastGoodKey());
+    if (!res) return null;
+    const sum = res.headers.get("x-perso-sha256");
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (!sum || (await sha256(bytes)) !== sum) return null;
+    return { bytes, sha256: sum, version: res.headers.get("x-perso-version") || sum, source: "last-good" };
+  } catch { return null; }
+}
+
+async function fetchPointer() {
+  const url = `${cfg.cdn}/rulesets/${cfg.site}/latest.json`;
+  const res = await fetch(url, { credentials: "omit" }); // HTTP cache: max-age=60 + stale-while-revalidate
+  if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
+  const ptr = await res.json();
+  if (!ptr || typeof ptr.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(ptr.sha256) || typeof ptr.url !== "string") {
+    throw new Error(`${url} is not a ruleset pointer ({version, url, sha256})`);
+  }
+  ptr.absolute = new URL(ptr.url, new URL(url)).href;
+  return ptr;
+}
+
+// The artifact is immutable and content-addressed: a Cache Storage hit needs no revalidation.
+async function fetchArtifact(ptr) {
+  const cache = await openCache();
+  let res = cache ? await cache.match(ptr.absolute).catch(() => null) : null;
+  let fromCache = !!res;
+  if (!res) {
+    res = await fetch(ptr.absolute, { credentials: "omit" });
+    if (!res.ok) throw new Error(`${ptr.absolute} answered HTTP ${res.status}`);
+  }
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const sum = await sha256(bytes);
+  if (sum !== ptr.sha256) {
+    if (cache && fromCache) await cache.delete(ptr.absolute).catch(() => {});
+    throw new Error(`the artifact's sha256 ${sum.slice(0, 12)}… does not match the pointer's ${ptr.sha256.slice(0, 12)}…`);
+  }
+  if (cache && !fromCache) await cache.put(ptr.absolute, new Response(bytes)).catch(() => {});
+  return { bytes, sha256: sum, version: String(ptr.version || sum), source: fromCache ? "cache" : "network" };
+}
+
+// Stale-while-revalidate with Cache Storage: the last good artifact answers at once,
+// the pointer is checked meanwhile and a newer artifact replaces it when it arrives.
+async function getArtifact() {
+  const stale = await loadLastGood();
+  const fresh = (async () => {
+    const ptr = await fetchPointer();
+    if (stale && stale.sha256 === ptr.sha256) return stale;
+    const art = await fetchArtifact(ptr);
+    await saveLastGood(art.bytes, art.sha256, ptr);
+    return art;
+  })();
+  if (stale) {
+    fresh.then((art) => { if (art !== stale && art.sha256 !== stale.sha256) swapArtifact(art); })
+      .catch((e) => post({ type: P.ERROR, stage: "revalidating the ruleset", message: String(e.message || e), fatal: false }));
+    return stale;
+  }
+  return fresh;
+}
+
+// ---- Pyodide --------------------------------------------------------------------
+async function bootPyodide() {
+  const base = cfg.runtime;
+  const [mod, lock] = await Promise.all([
+    import(`${base}pyodide.mjs`),
+    fetch(`${base}pyodide-lock.json`, { credentials: "omit" }).then((r) => {
+      if (!r.ok) throw new Error(`${base}pyodide-lock.json answered HTTP ${r.status}`);
+      return r.json();
+    }),
+  ]);
+  timings.import_ms = performance.now() - t0;
+  const packages = Object.keys(lock.packages || {}).filter((n) => !n.endsWith("-tests"));
+  const stdlib = (lock.perso && lock.perso.stdlib) || "python_stdlib.zip";
+  let snapshot;
+  if (lock.perso && lock.perso.snapshot) {
+    snapshot = fetch(`${base}${lock.perso.snapshot}`, { credentials: "omit" })
+      .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`snapshot HTTP ${r.status}`))));
+  }
+  const options = {
+    indexURL: base, lockFileContents: lock, packageBaseUrl: base, stdLibURL: base + stdlib,
+    packages: snapshot ? [] : packages.length ? packages : PACKAGES_FALLBACK,
+    stdout: () => {}, stderr: (s) => console.debug(`[perso worker] ${s}`),
+  };
+  if (snapshot) options._loadSnapshot = snapshot;
+  const pyodide = await mod.loadPyodide(options);
+  timings.pyodide_ms = performance.now() - t0;
+  if (snapshot) {
+    // The snapshot froze the interpreter with the packages imported; its random state
+    // must not repeat across visitors.
+    pyodide.runPython("import random, os; random.seed(os.urandom(32))");
+  }
+  return pyodide;
+}
+
+function loadIntoPython(art) {
+  const view = py.toPy(art.bytes);
+  try {
+    const info = JSON.parse(bridge.load_artifact(view, art.sha256));
+    if (!info.ok) throw new Error(info.error || "the artifact did not load");
+    version = art.version;
+    return info;
+  } finally {
+    view.destroy();
+  }
+}
+
+function swapArtifact(art) {
+  try {
+    const info = loadIntoPython(art);
+    post({ type: P.UPDATE, version, slots: info.slots, source: art.source });
+  } catch (e) {
+    post({ type: P.ERROR, stage: "loading a newer ruleset", message: String(e.message || e), fatal: false });
+  }
+}
+
+async function start(msg) {
+  cfg = msg;
+  storageAllowed = !!msg.storage;
+  try {
+    const artifact = getArtifact().then((a) => { timings.artifact_ms = performance.now() - t0; return a; });
+    artifact.catch(() => {}); // handled below, after Pyodide is up
+    py = await bootPyodide();
+    bridge = py.pyimport("edge.bridge");
+    timings.bridge_ms = performance.now() - t0;
+    let art;
+    try {
+      art = await artifact;
+    } catch (e) {
+      const lastGood = await loadLastGood();
+      if (!lastGood) throw e;
+      post({ type: P.ERROR, stage: "fetching the ruleset", message: `${e.message || e}; using the last good one`, fatal: false });
+      art = lastGood;
+    }
+    const info = loadIntoPython(art);
+    timings.ready_ms = performance.now() - t0;
+    post({ type: P.READY, version, site: info.site, slots: info.slots, source: art.source, timings: { ...timings } });
+  } catch (e) {
+    engineError = String((e && e.message) || e);
+    post({ type: P.ERROR, stage: "starting the decision engine", message: engineError, fatal: true });
+  }
+  for (const m of waiting.splice(0)) decide(m);
+}
+
+function percentile(sorted, q) {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function decide(m) {
+  if (engineError || !bridge) {
+    post({ type: P.ERROR, id: m.id, stage: "deciding", message: engineError || "no engine", fatal: true });
+    return;
+  }
+  const t = performance.now();
+  let result;
+  try {
+    result = JSON.parse(bridge.decide_json(JSON.stringify(m.signals || {}), JSON.stringify(m.profile || {}), String(m.now)));
+  } catch (e) {
+    post({ type: P.ERROR, id: m.id, stage: "deciding", message: String(e.message || e), fatal: false });
+    return;
+  }
+  const ms = performance.now() - t;
+  decideTimes.push(ms);
+  if (decideTimes.length > 1000) decideTimes.shift();
+  const sorted = decideTimes.slice().sort((a, b) => a - b);
+  post({
+    type: P.DECISION, id: m.id, version, result, decide_ms: ms,
+    stats: { n: sorted.length, p50_ms: percentile(sorted, 0.5), p95_ms: percentile(sorted, 0.95) },
+  });
+}
+
+async function wipeCaches() {
+  if (typeof caches === "undefined" || !cfg) return;
+  try { await caches.delete(CACHE_PREFIX + cfg.site); } catch { /* nothing stored */ }
+}
+
+self.onmessage = (e) => {
+  const m = e.data || {};
+  if (m.type === P.INIT) {
+    if (!cfg) start(m);
+  } else if (m.type === P.DECIDE) {
+    if (bridge && version) decide(m);
+    else if (engineError) decide(m);
+    else waiting.push(m);
+  } else if (m.type === P.STORAGE) {
+    storageAllowed = !!m.allowed;
+    if (!storageAllowed) wipeCaches();
+  } else if (m.type === P.WIPE) {
+    wipeCaches();
+  }
+};
