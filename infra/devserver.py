@@ -1,0 +1,482 @@
+"""`perso dev`: the demo shop, the CDN bucket and the event API on one local port.
+
+    $ perso dev --port 8080
+    perso dev: demo  http://127.0.0.1:8080/
+               cdn   http://127.0.0.1:8080/cdn/   (CloudFront cache headers, gzip + brotli)
+               api   http://127.0.0.1:8080/v1/    (lambdas.local)
+
+- `/` serves `demo/` (the demo pages carry `<!--perso:snippet-->`, replaced by the
+  embed code of `infra.snippet_html` so the demo always runs the current stub);
+- `/cdn/` serves a folder laid out like the S3 bucket (`perso.js`, `runtime/<v>/`,
+  `rulesets/<site>/`), built at start from the bundle and `examples/*.yaml`;
+- `/v1/` goes to an API callable `(method, path, headers, body) -> (status, headers,
+  body)`; `lambdas.local` provides it when present. Tests swap in their own.
+
+Tests start it with `running(...)`, on an ephemeral loopback port in a thread:
+
+    with running(cdn_dir=cdn, demo_dir=Path("demo")) as server:
+        requests.get(server.url + "/cdn/perso.js")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import importlib.util
+import json
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import unquote, urlsplit
+
+import typer
+
+from infra._static import (
+    CompressionCache,
+    FileEntry,
+    cache_control,
+    choose_encoding,
+    etag_matches,
+)
+from infra._static import is_compressible as _is_compressible
+
+__all__ = [
+    "DEFAULT_PORT",
+    "ApiHandler",
+    "ApiResponse",
+    "DevServer",
+    "build_cdn",
+    "local_api",
+    "make_server",
+    "register",
+    "running",
+    "serve",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PORT = 8080
+SNIPPET_MARKER = b"<!--perso:snippet-->"
+DEMO_SITE = "demo-shop"
+
+ApiResponse = tuple[int, Mapping[str, str], bytes]
+# (method, path with query, headers with lower-case names, body) -> (status, headers, body)
+ApiHandler = Callable[[str, str, Mapping[str, str], bytes], ApiResponse]
+# (site, cdn, api) -> the HTML to put where the demo pages say <!--perso:snippet-->
+SnippetRenderer = Callable[[str, str, str], str]
+
+
+@dataclass(slots=True)
+class DevServer:
+    """A running dev server; `api` may be replaced while it runs (tests do)."""
+
+    host: str
+    port: int
+    cdn_dir: Path
+    demo_dir: Path
+    api: ApiHandler | None = None
+    snippet: SnippetRenderer | None = None
+    quiet: bool = True
+    files: CompressionCache = field(default_factory=CompressionCache)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    dev: DevServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "perso-dev"
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if not self.server.dev.quiet:
+            sys.stderr.write(f"perso dev: {self.address_string()} {format % args}\n")
+
+    def _dispatch(self) -> None:
+        path = urlsplit(self.path).path
+        try:
+            if path == "/v1" or path.startswith("/v1/"):
+                self._api()
+            elif self.command not in ("GET", "HEAD"):
+                self._plain(405, f"{self.command} is not allowed on {path}.", allow="GET, HEAD")
+            elif path.startswith("/cdn/"):
+                self._file(self.server.dev.cdn_dir, unquote(path[len("/cdn/") :]), cdn=True)
+            else:
+                self._file(self.server.dev.demo_dir, unquote(path.lstrip("/")), cdn=False)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the browser went away (navigations, aborted routes): nothing to answer
+
+    # --- /v1/ -------------------------------------------------------------------
+
+    def _api(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        api = self.server.dev.api
+        if api is None:
+            self._plain(503, "No event API is running: lambdas.local is not available.")
+            return
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            status, out_headers, out_body = api(self.command, self.path, headers, body)
+        except Exception as exc:  # a bug in the API must not take the dev server down
+            self._plain(500, f"The local API failed: {type(exc).__name__}: {exc}")
+            return
+        self.send_response(status)
+        for name, value in out_headers.items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(out_body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(out_body)
+
+    # --- files ------------------------------------------------------------------
+
+    def _file(self, base: Path, rel: str, *, cdn: bool) -> None:
+        target = _resolve(base, rel)
+        if target is None:
+            where = "the CDN folder" if cdn else "the demo"
+            self._plain(404, f"/{'cdn/' if cdn else ''}{rel} is not in {where}.")
+            return
+        dev = self.server.dev
+        entry = dev.files.entry(target)
+        if not cdn and target.suffix == ".html" and SNIPPET_MARKER in entry.body:
+            page = entry.body.replace(SNIPPET_MARKER, self._snippet().encode())
+            entry = FileEntry(page, hashlib.sha256(page).hexdigest(), entry.mime)
+        bucket_path = target.relative_to(base.resolve()).as_posix()
+        compressible = _is_compressible(entry.mime, len(entry.body))
+        encoding = choose_encoding(
+            self.headers.get("Accept-Encoding", ""), compressible=compressible
+        )
+        headers = {
+            "Content-Type": entry.mime,
+            # The demo pages stand for the site's own HTML: always revalidated.
+            "Cache-Control": cache_control(bucket_path) if cdn else "no-cache",
+            "ETag": entry.etag(encoding),
+            "Vary": "Accept-Encoding",
+        }
+        if cdn:
+            headers["Access-Control-Allow-Origin"] = "*"
+            headers["Timing-Allow-Origin"] = "*"
+        if etag_matches(self.headers.get("If-None-Match", ""), {entry.etag(encoding)}):
+            self.send_response(304)
+            for name, value in headers.items():
+                if name != "Content-Type":
+                    self.send_header(name, value)
+            self.end_headers()
+            return
+        body = dev.files.body(entry, encoding)
+        self.send_response(200)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _snippet(self) -> str:
+        render = self.server.dev.snippet or _default_snippet
+        return render(DEMO_SITE, "/cdn/", "/v1/")
+
+    def _plain(self, status: int, message: str, *, allow: str | None = None) -> None:
+        body = json.dumps({"error": message}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "no-store")
+        if allow:
+            self.send_header("Allow", allow)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def _resolve(base: Path, rel: str) -> Path | None:
+    """The file under `base` for a URL path, or None (missing or outside `base`)."""
+    base = base.resolve()
+    target = (base / rel).resolve()
+    if not target.is_relative_to(base):
+        return None
+    if target.is_dir():
+        target = target / "index.html"
+    return target if target.is_file() else None
+
+
+def _default_snippet(site: str, cdn: str, api: str) -> str:
+    """The embed code from `infra.snippet_html`, or a comment saying it is missing."""
+    try:
+        module = importlib.import_module("infra.snippet_html")
+    except ModuleNotFoundError as exc:
+        if exc.name != "infra.snippet_html":
+            raise
+        return "<!-- perso: infra/snippet_html.py is not there yet: no snippet -->"
+    html: str = module.snippet_html(site=site, cdn=cdn, api=api)
+    return html
+
+
+# --- building the CDN folder ------------------------------------------------------------
+
+
+def build_cdn(out: Path, *, examples: Path | None = None, bundle: bool = True) -> list[str]:
+    """Fill `out` like the bucket: the runtime bundle, then every example ruleset.
+
+    Returns one line per step for the console. Parts that are not written yet are
+    skipped with a line that says so, so the dev server still starts.
+    """
+    lines: list[str] = []
+    out.mkdir(parents=True, exist_ok=True)
+    if bundle:
+        lines.append(_build_bundle(out))
+    for yaml_file in sorted((examples or ROOT / "examples").glob("*.yaml")):
+        lines.append(_build_ruleset(yaml_file, out))
+    return lines
+
+
+def _build_bundle(out: Path) -> str:
+    if importlib.util.find_spec("infra.bundle") is None:
+        return "bundle: infra/bundle.py is not there yet; no runtime served"
+    from infra import bundle as bundle_module
+
+    result = bundle_module.build_bundle(out=out)
+    return f"bundle: {result}"
+
+
+def _build_ruleset(yaml_file: Path, out: Path) -> str:
+    from edge.artifact import encode, pointer
+    from edge.compiler import compile_file
+
+    result = compile_file(yaml_file)
+    if result.problems or result.ruleset is None:
+        problems = "; ".join(str(p) for p in result.problems)
+        return f"{yaml_file.name}: not built ({problems})"
+    ruleset = result.ruleset
+    artifact = encode(ruleset)
+    folder = out / "rulesets" / ruleset.site
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{artifact.sha256}.msgpack").write_bytes(artifact.data)
+    latest = pointer(artifact, site=ruleset.site, published_at=_now_iso())
+    # The pointer last, as the publisher does.
+    (folder / "latest.json").write_text(json.dumps(latest, indent=2) + "\n", encoding="utf-8")
+    size = len(artifact.data)
+    return f"{yaml_file.name}: rulesets/{ruleset.site}/{artifact.sha256[:12]}… ({size} bytes)"
+
+
+def _now_iso() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+# --- the API hook -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def local_api() -> Iterator[ApiHandler | None]:
+    """The event API of `lambdas.local` (its backend started, and stopped on exit).
+
+    Yields None when `lambdas.local` does not exist; a backend that fails to start
+    raises, so `perso dev` can say why.
+    """
+    if importlib.util.find_spec("lambdas.local") is None:
+        yield None
+        return
+    module = importlib.import_module("lambdas.local")
+    backend = module.start_local_backend(port=0)
+    try:
+        api: ApiHandler = backend.api
+        yield api
+    finally:
+        for name in ("stop", "close", "shutdown"):
+            stop = getattr(backend, name, None)
+            if callable(stop):
+                stop()
+                break
+
+
+# --- running -------------------------------------------------------------------------
+
+
+def make_server(
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    cdn_dir: Path,
+    demo_dir: Path,
+    api: ApiHandler | None = None,
+    snippet: SnippetRenderer | None = None,
+    quiet: bool = True,
+    compress_cache: Path | None = None,
+) -> tuple[_Server, DevServer]:
+    """A bound, not yet serving, server; port 0 picks a free one."""
+    server = _Server((host, port), _Handler)
+    dev = DevServer(
+        host=host,
+        port=server.server_address[1],
+        cdn_dir=cdn_dir,
+        demo_dir=demo_dir,
+        api=api,
+        snippet=snippet,
+        quiet=quiet,
+        files=CompressionCache(disk_dir=compress_cache),
+    )
+    server.dev = dev
+    return server, dev
+
+
+@contextlib.contextmanager
+def running(
+    *,
+    cdn_dir: Path,
+    demo_dir: Path = ROOT / "demo",
+    api: ApiHandler | None = None,
+    snippet: SnippetRenderer | None = None,
+    compress_cache: Path | None = ROOT / ".cache" / "devserver",
+) -> Iterator[DevServer]:
+    """Serve on an ephemeral 127.0.0.1 port in a thread; stopped on exit."""
+    server, dev = make_server(
+        port=0,
+        cdn_dir=cdn_dir,
+        demo_dir=demo_dir,
+        api=api,
+        snippet=snippet,
+        compress_cache=compress_cache,
+    )
+    thread = threading.Thread(target=server.serve_forever, name="perso-dev", daemon=True)
+    thread.start()
+    try:
+        yield dev
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def serve(
+    *,
+    port: int = DEFAULT_PORT,
+    cdn_dir: Path,
+    demo_dir: Path,
+    api: ApiHandler | None,
+    host: str = "127.0.0.1",
+    quiet: bool = False,
+    echo: Callable[[str], None] = print,
+) -> None:
+    """Serve until Ctrl-C, then stop cleanly (no traceback)."""
+    server, dev = make_server(
+        host=host,
+        port=port,
+        cdn_dir=cdn_dir,
+        demo_dir=demo_dir,
+        api=api,
+        quiet=quiet,
+        compress_cache=ROOT / ".cache" / "devserver",
+    )
+    api_note = "lambdas.local" if api else "none: lambdas.local is not available"
+    echo(f"perso dev: demo  {dev.url}/")
+    echo(f"           cdn   {dev.url}/cdn/   (CloudFront cache headers, gzip + brotli)")
+    echo(f"           api   {dev.url}/v1/    ({api_note})")
+    echo("           Ctrl-C stops it.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        echo("perso dev: stopped.")
+    finally:
+        server.server_close()
+
+
+@contextlib.contextmanager
+def _started_api() -> Iterator[ApiHandler | None]:
+    try:
+        manager = local_api()
+        api = manager.__enter__()
+    except Exception as exc:  # the demo still runs; the console says why /v1/ is down
+        typer.echo(f"perso dev: the local API did not start ({type(exc).__name__}: {exc})")
+        yield None
+        return
+    try:
+        yield api
+    finally:
+        manager.__exit__(None, None, None)
+
+
+def register(app: Any) -> None:
+    """Add `perso dev` to the Typer app."""
+
+    @app.command()
+    def dev(
+        port: Annotated[
+            int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free one).")
+        ] = DEFAULT_PORT,
+        cdn: Annotated[
+            Path | None,
+            typer.Option("--cdn", help="Serve this CDN folder as it is instead of building one."),
+        ] = None,
+        verbose: Annotated[bool, typer.Option("--verbose", help="Log every request.")] = False,
+        no_api: Annotated[
+            bool, typer.Option("--no-api", help="Do not start lambdas.local; /v1/ answers 503.")
+        ] = False,
+    ) -> None:
+        """Serve the demo shop, the CDN folder and the event API on one port."""
+        from infra.cli import CommandError
+
+        if not 0 <= port < 65536:
+            raise CommandError(f"--port {port} is not a port number (0 to 65535; 0 picks one).")
+        workdir: Path | None = None
+        if cdn is None:
+            workdir = Path(tempfile.mkdtemp(prefix="perso-dev-cdn-"))
+            cdn_dir = workdir
+            for line in build_cdn(cdn_dir):
+                typer.echo(f"perso dev: {line}")
+        elif not cdn.is_dir():
+            raise CommandError(f"--cdn {cdn}: no such folder.")
+        else:
+            cdn_dir = cdn
+        try:
+            with contextlib.ExitStack() as stack:
+                api = None if no_api else stack.enter_context(_started_api())
+                serve(
+                    port=port,
+                    cdn_dir=cdn_dir,
+                    demo_dir=ROOT / "demo",
+                    api=api,
+                    quiet=not verbose,
+                    echo=typer.echo,
+                )
+        except OSError as exc:
+            raise CommandError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}).") from exc
+        finally:
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)

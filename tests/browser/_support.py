@@ -1,0 +1,151 @@
+"""What the browser tests share: Chromium's launch settings, the recording event API,
+the device profiles, and small page helpers.
+
+The recording API stands in for the backend on the dev server's API seam
+(`DevServer.api`): it is a real HTTP endpoint on the dev server, answering as
+DESIGN §8 says, and it records every request so a test can count what reached `/v1/`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "DESKTOP",
+    "IPHONE",
+    "PIXEL",
+    "RecordedRequest",
+    "RecordingApi",
+    "storage_snapshot",
+]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Device profiles as a browser context takes them (user agent, viewport, touch).
+IPHONE: dict[str, Any] = {
+    "user_agent": (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+    ),
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+PIXEL: dict[str, Any] = {
+    "user_agent": (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36"
+    ),
+    "viewport": {"width": 412, "height": 915},
+    "device_scale_factor": 2.625,
+    "is_mobile": True,
+    "has_touch": True,
+}
+DESKTOP: dict[str, Any] = {
+    "user_agent": (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+    ),
+    "viewport": {"width": 1366, "height": 900},
+    "is_mobile": False,
+    "has_touch": False,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+
+@dataclass
+class RecordingApi:
+    """An event API that accepts every well-formed batch and records each request."""
+
+    requests: list[RecordedRequest] = field(default_factory=list)
+    status: int = 200
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        with self._lock:
+            self.requests.append(RecordedRequest(method, path, dict(headers), body))
+        if self.status != 200:
+            return self.status, {"Content-Type": "application/json"}, b'{"error": "test"}'
+        accepted = 0
+        try:
+            payload = json.loads(body.decode("utf-8")) if body else {}
+            accepted = len(payload.get("events", [])) if isinstance(payload, dict) else 0
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return 400, {"Content-Type": "application/json"}, b'{"error": "not JSON"}'
+        answer = {
+            "accepted": accepted,
+            "duplicates": 0,
+            "dropped_no_consent": 0,
+            "rejected": [],
+            "visitor": {"token": None, "segments": []},
+        }
+        return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
+
+    def event_ids(self) -> list[str]:
+        """Every event id received in POST /v1/events bodies, in arrival order."""
+        ids: list[str] = []
+        with self._lock:
+            recorded = list(self.requests)
+        for request in recorded:
+            if request.method != "POST" or not request.path.startswith("/v1/events"):
+                continue
+            try:
+                payload = request.json()
+            except ValueError:
+                continue
+            for event in payload.get("events", []) if isinstance(payload, dict) else []:
+                if isinstance(event, dict) and "id" in event:
+                    ids.append(str(event["id"]))
+        return ids
+
+
+# Reads every storage area the page's origin can write: the privacy tests compare it
+# with "nothing at all".
+STORAGE_SNAPSHOT_JS = """async () => {
+  const dump = (s) => {
+    const o = {};
+    for (let i = 0; i < s.length; i++) { const k = s.key(i); o[k] = s.getItem(k); }
+    return o;
+  };
+  let idb = [];
+  if (indexedDB.databases) { idb = (await indexedDB.databases()).map((d) => d.name); }
+  let caches_ = [];
+  if (self.caches) { caches_ = await caches.keys(); }
+  return {local: dump(localStorage), session: dump(sessionStorage), cookies: document.cookie,
+          indexeddb: idb, cache_storage: caches_};
+}"""
+
+
+def storage_snapshot(page: Any) -> dict[str, Any]:
+    """localStorage, sessionStorage, cookies, IndexedDB names and Cache Storage keys."""
+    snapshot: dict[str, Any] = page.evaluate(STORAGE_SNAPSHOT_JS)
+    snapshot["context_cookies"] = page.context.cookies()
+    return snapshot

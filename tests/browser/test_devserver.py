@@ -1,0 +1,207 @@
+"""The dev server speaks HTTP as CloudFront does: cache headers, types, ETags, codings.
+
+These run against the real server on loopback (no browser needed), over a CDN folder
+written by the test so each expectation names its own input.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import brotli
+import pytest
+import requests
+
+from infra.devserver import DevServer, running
+
+ROOT = Path(__file__).resolve().parents[2]
+SHA = "ab" * 32
+JS = b"export const answer = 42;\n" * 200  # compressible and over CloudFront's 1,000 bytes
+
+
+@pytest.fixture(scope="module")
+def cdn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("bucket")
+    (root / "runtime" / "1.2.3").mkdir(parents=True)
+    (root / "rulesets" / "demo-shop").mkdir(parents=True)
+    (root / "perso.js").write_bytes(JS)
+    (root / "runtime" / "1.2.3" / "worker.mjs").write_bytes(JS)
+    (root / "runtime" / "1.2.3" / "core.wasm").write_bytes(b"\0asm" + b"\1" * 4000)
+    (root / "runtime" / "1.2.3" / "edge-0.1.0-py3-none-any.whl").write_bytes(b"PK" + b"\0" * 50)
+    (root / "runtime" / "1.2.3" / "stdlib.zip").write_bytes(b"PK" + b"\0" * 5000)
+    (root / "rulesets" / "demo-shop" / f"{SHA}.msgpack").write_bytes(b"\x81\xa6schema\x01" * 300)
+    (root / "rulesets" / "demo-shop" / "latest.json").write_text('{"version": "x"}')
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(cdn: Path) -> Iterator[DevServer]:
+    with running(cdn_dir=cdn, compress_cache=None) as dev:
+        yield dev
+
+
+def get(server: DevServer, path: str, **headers: str) -> requests.Response:
+    # stream=True keeps the body as sent, so encoded sizes can be checked.
+    return requests.get(server.url + path, headers=headers, stream=True, timeout=10)
+
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+POINTER = "max-age=60, stale-while-revalidate=86400, stale-if-error=604800"
+
+
+@pytest.mark.parametrize(
+    ("path", "cache_control", "content_type"),
+    [
+        ("/cdn/perso.js", POINTER, "application/javascript"),
+        ("/cdn/rulesets/demo-shop/latest.json", POINTER, "application/json"),
+        (f"/cdn/rulesets/demo-shop/{SHA}.msgpack", IMMUTABLE, "application/octet-stream"),
+        ("/cdn/runtime/1.2.3/worker.mjs", IMMUTABLE, "application/javascript"),
+        ("/cdn/runtime/1.2.3/core.wasm", IMMUTABLE, "application/wasm"),
+        ("/cdn/runtime/1.2.3/edge-0.1.0-py3-none-any.whl", IMMUTABLE, "application/zip"),
+        ("/cdn/runtime/1.2.3/stdlib.zip", IMMUTABLE, "application/zip"),
+    ],
+)
+def test_cache_control_and_type_follow_the_path_kind(
+    server: DevServer, path: str, cache_control: str, content_type: str
+) -> None:
+    response = get(server, path)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == cache_control
+    assert response.headers["Content-Type"] == content_type
+
+
+def test_brotli_is_preferred_and_decodes_to_the_file(server: DevServer) -> None:
+    response = get(server, "/cdn/perso.js", **{"Accept-Encoding": "gzip, deflate, br"})
+    raw = response.raw.read()
+    assert response.headers["Content-Encoding"] == "br"
+    assert response.headers["Vary"] == "Accept-Encoding"
+    assert int(response.headers["Content-Length"]) == len(raw) < len(JS)
+    assert brotli.decompress(raw) == JS
+
+
+def test_gzip_when_brotli_is_not_accepted(server: DevServer) -> None:
+    response = get(server, "/cdn/runtime/1.2.3/core.wasm", **{"Accept-Encoding": "gzip, br;q=0"})
+    raw = response.raw.read()
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(raw)[:4] == b"\0asm"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/cdn/rulesets/demo-shop/{SHA}.msgpack",  # not a type CloudFront compresses
+        "/cdn/rulesets/demo-shop/latest.json",  # under CloudFront's 1,000 bytes
+        "/cdn/runtime/1.2.3/stdlib.zip",
+    ],
+)
+def test_not_compressed_where_cloudfront_would_not(server: DevServer, path: str) -> None:
+    response = get(server, path, **{"Accept-Encoding": "gzip, br"})
+    assert "Content-Encoding" not in response.headers
+
+
+def test_if_none_match_gives_304_per_representation(server: DevServer) -> None:
+    first = get(server, "/cdn/perso.js", **{"Accept-Encoding": "br"})
+    etag = first.headers["ETag"]
+    again = get(server, "/cdn/perso.js", **{"Accept-Encoding": "br", "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.raw.read() == b""
+    # The gzip representation is a different one: its validator does not match br's.
+    other = get(server, "/cdn/perso.js", **{"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert other.status_code == 200
+
+
+def test_paths_outside_the_folder_are_not_served(server: DevServer) -> None:
+    response = requests.get(server.url + "/cdn/%2e%2e/%2e%2e/etc/passwd", timeout=10)
+    assert response.status_code == 404
+    assert "not in the CDN folder" in response.json()["error"]
+
+
+def test_api_seam_gets_method_path_headers_and_body(server: DevServer) -> None:
+    seen: list[tuple[str, str, Mapping[str, str], bytes]] = []
+
+    def api(
+        method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        seen.append((method, path, headers, body))
+        return 202, {"Content-Type": "application/json", "X-Api": "test"}, b'{"ok": true}'
+
+    server.api = api
+    try:
+        response = requests.post(
+            server.url + "/v1/events?x=1",
+            data=b'{"events": []}',
+            headers={"Content-Type": "text/plain"},
+            timeout=10,
+        )
+    finally:
+        server.api = None
+    assert response.status_code == 202
+    assert response.headers["X-Api"] == "test"
+    assert response.json() == {"ok": True}
+    method, path, headers, body = seen[0]
+    assert (method, path, body) == ("POST", "/v1/events?x=1", b'{"events": []}')
+    assert headers["content-type"] == "text/plain"
+
+
+def test_without_an_api_v1_says_so(server: DevServer) -> None:
+    response = requests.post(server.url + "/v1/events", data=b"{}", timeout=10)
+    assert response.status_code == 503
+    assert "lambdas.local" in response.json()["error"]
+
+
+def test_demo_pages_carry_the_snippet_in_place_of_the_marker(cdn: Path) -> None:
+    def snippet(site: str, cdn_url: str, api: str) -> str:
+        return f"<script>/* {site} {cdn_url} {api} */</script>"
+
+    with running(cdn_dir=cdn, snippet=snippet, compress_cache=None) as dev:
+        html = requests.get(dev.url + "/", timeout=10).text
+    assert "<script>/* demo-shop /cdn/ /v1/ */</script>" in html
+    assert "<!--perso:snippet-->" not in html
+
+
+def test_perso_dev_prints_urls_and_stops_cleanly_on_ctrl_c(cdn: Path) -> None:
+    # Given `perso dev` serving an existing CDN folder on a free port
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from infra.cli import main; main()",
+            "dev",
+            "--port",
+            "0",
+            "--no-api",
+            "--cdn",
+            str(cdn),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        deadline = time.monotonic() + 20
+        while "Ctrl-C" not in first and time.monotonic() < deadline:
+            first += process.stdout.readline()
+        # When it gets Ctrl-C
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    # Then it printed its URLs, said it stopped, exited 0 and showed no traceback
+    assert "demo  http://127.0.0.1:" in first
+    assert "/cdn/" in first and "/v1/" in first
+    assert "stopped" in out
+    assert process.returncode == 0
+    assert "Traceback" not in err
