@@ -11,7 +11,7 @@ The shapes (what `decide` and the browser runtime receive, after normalizing):
 | `hide` | `true` | `true` |
 | `redirect` | a URL: `/path`, `https://...` (no `javascript:`/`data:`) | same |
 | `data` | any mapping, handed to `perso.on("decision")` callbacks | same |
-| `recommend` | `{list: popular, limit: 4, exclude_viewed: true, category, title}` | all keys |
+| `recommend` | `{list: popular, count: 4, exclude_viewed: true, title: ...}` | defaults filled |
 
 Several kinds may be combined (`{text: ..., class: {add: promo}}`), except `text` with
 `html`, and `redirect` stands alone.
@@ -35,13 +35,9 @@ __all__ = ["RECOMMEND_DEFAULTS", "check_content"]
 
 Report = Callable[[tuple[int, str]], None]
 
-RECOMMEND_DEFAULTS: dict[str, Any] = {
-    "list": "popular",
-    "limit": 4,
-    "exclude_viewed": True,
-    "category": None,
-    "title": None,
-}
+RECOMMEND_DEFAULTS: dict[str, Any] = {"list": "popular", "count": 4, "exclude_viewed": True}
+# Optional keys handed through to the page with the items (a heading for the list).
+_RECOMMEND_EXTRA = ("title",)
 _RECOMMEND_MAX = 50
 _ATTR_NAME = re.compile(r"[A-Za-z_:][-A-Za-z0-9_:.]*\Z")
 _CLASS_NAME = re.compile(r"-?[_a-zA-Z][-_a-zA-Z0-9]*\Z")
@@ -193,27 +189,25 @@ def _data(value: Any, at: int, where: str, report: Report) -> Any:
 
 def _recommend(value: Any, at: int, where: str, report: Report) -> Any:
     if not isinstance(value, dict):
-        report((at, f"{where} must be a mapping like {{list: popular, limit: 4}}."))
+        report((at, f"{where} must be a mapping like {{list: popular, count: 4}}."))
         return _INVALID
     out = dict(RECOMMEND_DEFAULTS)
     ok = True
     for key, item in value.items():
         here = _line(value, key, at)
-        if key not in RECOMMEND_DEFAULTS:
-            known = ", ".join(RECOMMEND_DEFAULTS)
+        if key not in RECOMMEND_DEFAULTS and key not in _RECOMMEND_EXTRA:
+            known = ", ".join((*RECOMMEND_DEFAULTS, *_RECOMMEND_EXTRA))
             report((here, f"unknown key {key!r} in {where} (expected {known})."))
             ok = False
-        elif key == "limit" and not (
+        elif key == "count" and not (
             isinstance(item, int) and not isinstance(item, bool) and 1 <= item <= _RECOMMEND_MAX
         ):
-            report((here, f"limit in {where} must be a whole number from 1 to {_RECOMMEND_MAX}."))
+            report((here, f"count in {where} must be a whole number from 1 to {_RECOMMEND_MAX}."))
             ok = False
         elif key == "exclude_viewed" and not isinstance(item, bool):
             report((here, f"exclude_viewed in {where} must be true or false."))
             ok = False
-        elif key in ("list", "category", "title") and not (
-            (isinstance(item, str) and item) or (item is None and key != "list")
-        ):
+        elif key in ("list", "title") and not (isinstance(item, str) and item):
             report((here, f"{key} in {where} must be text, not {kind_of(item)}."))
             ok = False
         else:

@@ -148,7 +148,11 @@ def simulate(
     ] = None,
     now: Annotated[
         str | None,
-        typer.Option("--now", help="The moment to decide at, ISO 8601 (default: now, UTC)."),
+        typer.Option(
+            "--now",
+            help="The moment to decide at, ISO 8601 (default: the signals' local_time "
+            "in their timezone, else now).",
+        ),
     ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show why each slot decided.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -204,9 +208,9 @@ def _read_json_object(path: Path, *, what: str) -> dict[str, Any]:
     return data
 
 
-def _parse_now(value: str | None) -> datetime:
+def _parse_now(value: str | None) -> datetime | None:
     if value is None:
-        return datetime.now(UTC)
+        return None  # simulate then uses the moment the signals were taken
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
