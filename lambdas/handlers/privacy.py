@@ -1,0 +1,65 @@
+"""The privacy Lambda: `GET` (export) and `DELETE` (erase) `/v1/visitors/me`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambdas.handlers import _common
+from lambdas.handlers.api import json_response, make_resolver, now_ms, preflight, request_origin
+from lambdas.logic.privacy import claims_from_header, erase_visitor, export_visitor
+from lambdas.models.settings import get_settings
+
+__all__ = ["app", "handler"]
+
+get_settings()
+app = make_resolver()
+logger = Logger(service="privacy")
+tracer = Tracer(service="privacy")
+metrics = Metrics(namespace="perso", service="privacy")
+
+
+def _claims_and_cors() -> Any:
+    claims = claims_from_header(
+        app.current_event.headers.get("authorization"), key=_common.key(), now=now_ms() // 1000
+    )
+    origin = request_origin(app)
+    config = _common.store().site_config(claims.site) or {}
+    if origin and origin in (config.get("origins") or []):
+        app.append_context(cors_origin=origin)
+    return claims
+
+
+@app.get("/v1/visitors/me")
+@tracer.capture_method
+def export_me() -> Response[str]:
+    claims = _claims_and_cors()
+    data = export_visitor(_common.store(), claims)
+    _common.count(metrics, {"exports": 1})
+    return json_response(app, 200, data)
+
+
+@app.delete("/v1/visitors/me")
+@tracer.capture_method
+def erase_me() -> Response[str]:
+    claims = _claims_and_cors()
+    removed = erase_visitor(_common.store(), claims)
+    _common.count(metrics, {"erasures": 1})
+    return json_response(app, 200, {"removed": removed})
+
+
+@app.route("/v1/visitors/me", method="OPTIONS")
+def options_me() -> Response[str]:
+    return preflight(app)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_metric(name="requests", unit="Count", value=1)
+    return app.resolve(event, context)

@@ -1,0 +1,43 @@
+"""The project's exceptions. `lambdas.handlers.api` is the one place mapping them to HTTP.
+
+Each carries a sentence meant for the caller (`str(exc)`), naming what is wrong.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ApiError",
+    "BadRequest",
+    "Forbidden",
+    "PayloadTooLarge",
+    "StoreUnavailable",
+    "Unauthorized",
+]
+
+
+class ApiError(Exception):
+    """Something wrong with the request itself (a 4xx)."""
+
+
+class BadRequest(ApiError):
+    """The body cannot be read or its envelope is invalid."""
+
+
+class PayloadTooLarge(ApiError):
+    """The body or the batch is over the limits."""
+
+
+class Unauthorized(ApiError):
+    """A missing or invalid visitor token."""
+
+
+class Forbidden(ApiError):
+    """Unknown site, disallowed Origin or wrong API key."""
+
+
+class StoreUnavailable(Exception):
+    """The event store refused or failed after bounded retries (a 503, retry later)."""
+
+    def __init__(self, message: str, *, retry_after: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
