@@ -1,0 +1,226 @@
+"""A ruleset made ready for deciding: compiled once, then reused for every call.
+
+`prepare(ruleset)` compiles every audience and journey condition, sorts each slot's
+experiences by priority (stable: ties keep file order) and notes which contents hold
+placeholders. Prepared rulesets are cached by identity: `Ruleset` is a frozen
+dataclass with `__slots__` (no weak references), so the cache keeps the ruleset
+itself beside its preparation; holding it means its `id()` cannot be reused by a
+newer object while the entry lives. Only a few rulesets are live at once (the
+current artifact, maybe the last good one), so the cache is small.
+
+Each prepared ruleset also keeps LRUs. The *result cache* maps (context,
+profile parts decide reads) to a whole `Result` and the span of time it holds for
+(until the next schedule boundary or the moment an exposure leaves a cap window
+among the candidates examined): a repeated page view costs two `json.dumps` and a
+lookup. The *context memos*: for one context (keyed
+by its JSON) the journey stage and the audience results, filled lazily; a
+repeated context evaluates no condition. A third small LRU keeps each visitor's
+hashes (they depend on the id alone), so a returning visitor hashes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachetools import LRUCache
+
+from edge import bucketing, conditions
+from edge._content import has_placeholders
+from edge.model import Experience, Learned, Ruleset, Variant
+from edge.types import Attributes, Profile
+
+__all__ = [
+    "ContextMemo",
+    "Predicate",
+    "PreparedExperience",
+    "PreparedRuleset",
+    "compile_safely",
+    "context_key",
+    "prepare",
+    "result_key",
+    "visitor_id",
+]
+
+Predicate = Callable[[Attributes], bool]
+_MISSING: Any = object()
+_RULESETS_KEPT = 4
+_CONTEXTS_KEPT = 512
+_RESULTS_KEPT = 256
+_VISITORS_KEPT = 64
+# The only profile fields decide() reads: stickiness, caps, session policy, recommend.
+_PROFILE_PARTS = ("assignments", "exposures", "session", "viewed")
+
+
+def _never(attributes: Attributes) -> bool:
+    return False
+
+
+def compile_safely(condition: Any) -> Predicate:
+    """A compiled condition (which never raises); anything but a dict matches nothing."""
+    return conditions.compile(condition) if isinstance(condition, dict) else _never
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedExperience:
+    """One experience with what deciding needs precomputed."""
+
+    index: int
+    experience: Experience
+    audience: Predicate
+    start: float
+    end: float
+    variant_index: dict[str, int]
+    ranges: list[tuple[float, float]]
+    needs_fill: tuple[bool, ...]
+    is_recommend: tuple[bool, ...]
+
+    @property
+    def id(self) -> str:
+        return self.experience.id
+
+    @property
+    def variants(self) -> tuple[Variant, ...]:
+        return self.experience.variants
+
+
+@dataclass(slots=True)
+class ContextMemo:
+    """What one context decides regardless of profile and time (filled lazily)."""
+
+    journey: Any = _MISSING
+    audience: dict[int, bool] = field(default_factory=dict)
+
+    @property
+    def journey_known(self) -> bool:
+        return self.journey is not _MISSING
+
+
+@dataclass(slots=True)
+class PreparedRuleset:
+    ruleset: Ruleset
+    slots: tuple[tuple[str, tuple[PreparedExperience, ...]], ...]
+    journey: tuple[tuple[str, Predicate], ...]
+    memos: LRUCache[str, ContextMemo]
+    # A visitor's hashes by experience index (-1: the holdout): they depend on the id
+    # only, so they outlive the context (which changes every minute with local time).
+    visitors: LRUCache[str, dict[int, float | None]]
+    # Whole results: (context key, profile key) -> (valid from, valid until, result).
+    results: LRUCache[str, tuple[float, float, Any]]
+
+    def hashes_for(self, visitor: str) -> dict[int, float | None]:
+        hashes = self.visitors.get(visitor)
+        if hashes is None:
+            hashes = self.visitors[visitor] = {}
+        return hashes
+
+    def memo_for(self, key: str | None) -> ContextMemo:
+        if key is None:
+            return ContextMemo()  # uncacheable context: decide from scratch
+        memo = self.memos.get(key)
+        if memo is None:
+            memo = self.memos[key] = ContextMemo()
+        return memo
+
+
+def _canonical(value: Any) -> str | None:
+    # Insertion order is kept (no sort_keys, which costs 2.5x): equal contexts built
+    # in another key order only miss the cache, they never share a wrong entry.
+    try:
+        return json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def context_key(context: Attributes) -> str | None:
+    """The JSON of the context (the context memo's key), or None when it has none."""
+    return _canonical(context)
+
+
+def result_key(context: Attributes, profile: Profile) -> str | None:
+    """The JSON of the context and of the profile parts `decide` reads, or None."""
+    return _canonical([context, *(profile.get(part) for part in _PROFILE_PARTS)])
+
+
+def visitor_id(context: Attributes) -> str | None:
+    """`context["id"]` when it can be hashed (a non-empty string or an integer)."""
+    value = context.get("id")
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _bound(value: float | None, default: float) -> float:
+    return default if value is None or math.isnan(value) else value
+
+
+def _weights(experience: Experience, learned: Learned) -> list[float]:
+    """The bandit's learned weights when usable, else the variants' own weights."""
+    own = [v.weight for v in experience.variants]
+    if experience.allocation != "bandit":
+        return own
+    weights = learned.weights.get(experience.id)
+    if (
+        not isinstance(weights, list)
+        or len(weights) != len(own)
+        or not all(isinstance(w, int | float) and 0.0 <= w <= 1.0 for w in weights)
+    ):
+        return own
+    return [float(w) for w in weights]
+
+
+def _prepare_experience(index: int, experience: Experience, learned: Learned) -> PreparedExperience:
+    return PreparedExperience(
+        index=index,
+        experience=experience,
+        audience=compile_safely(experience.audience),
+        start=_bound(experience.schedule.start, -math.inf),
+        end=_bound(experience.schedule.end, math.inf),
+        variant_index={v.id: i for i, v in enumerate(experience.variants)},
+        ranges=bucketing.get_bucket_ranges(
+            len(experience.variants), experience.coverage, _weights(experience, learned)
+        ),
+        needs_fill=tuple(
+            isinstance(v.content, dict) and has_placeholders(v.content) for v in experience.variants
+        ),
+        is_recommend=tuple(
+            isinstance(v.content, dict) and "recommend" in v.content for v in experience.variants
+        ),
+    )
+
+
+def _build(ruleset: Ruleset) -> PreparedRuleset:
+    by_slot: dict[str, list[PreparedExperience]] = {slot: [] for slot in ruleset.slots}
+    for index, experience in enumerate(ruleset.experiences):
+        if experience.slot in by_slot and experience.variants:
+            by_slot[experience.slot].append(_prepare_experience(index, experience, ruleset.learned))
+    slots = tuple(
+        # sorted() is stable, so equal priorities keep file order.
+        (slot, tuple(sorted(exps, key=lambda p: -p.experience.priority)))
+        for slot, exps in by_slot.items()
+    )
+    journey = tuple((stage.stage, compile_safely(stage.when)) for stage in ruleset.journey)
+    return PreparedRuleset(
+        ruleset,
+        slots,
+        journey,
+        LRUCache(maxsize=_CONTEXTS_KEPT),
+        LRUCache(maxsize=_VISITORS_KEPT),
+        LRUCache(maxsize=_RESULTS_KEPT),
+    )
+
+
+_PREPARED: LRUCache[int, PreparedRuleset] = LRUCache(maxsize=_RULESETS_KEPT)
+
+
+def prepare(ruleset: Ruleset) -> PreparedRuleset:
+    """The prepared form of `ruleset`, built on first use and then reused."""
+    prepared = _PREPARED.get(id(ruleset))
+    if prepared is None or prepared.ruleset is not ruleset:
+        prepared = _PREPARED[id(ruleset)] = _build(ruleset)
+    return prepared
