@@ -13,7 +13,7 @@ export function readSignals(win, now) {
   try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch { /* old engine */ }
   const uad = nav.userAgentData;
   return {
-    clock: localClock(now),
+    local_time: localClock(now),
     utc_offset_minutes: -now.getTimezoneOffset(),
     timezone: tz,
     languages: Array.from(nav.languages || (nav.language ? [nav.language] : [])),
@@ -55,7 +55,7 @@ export function contextKey(signals, { consent, segments, profile, custom }) {
   const p = profile || {};
   return hash53(JSON.stringify([
     signals.user_agent, signals.ua_ch, signals.max_touch_points, signals.languages,
-    signals.timezone, signals.clock.slice(0, 13), path, refHost(signals.referrer),
+    signals.timezone, signals.local_time.slice(0, 13), path, refHost(signals.referrer),
     consent.analytics, consent.personalization, segments || [],
     p.visits | 0, p.cart_items | 0, p.purchases | 0, p.traits || {}, custom || {},
   ]));

@@ -59,7 +59,8 @@ async function fetchPointer() {
   if (!ptr || typeof ptr.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(ptr.sha256) || typeof ptr.url !== "string") {
     throw new Error(`${url} is not a ruleset pointer ({version, url, sha256})`);
   }
-  ptr.absolute = new URL(ptr.url, new URL(url)).href;
+  // A relative url is relative to the CDN root (edge.artifact.pointer writes "rulesets/<site>/<sha>.msgpack").
+  ptr.absolute = new URL(ptr.url, `${cfg.cdn}/`).href;
   return ptr;
 }
 

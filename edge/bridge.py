@@ -1,0 +1,130 @@
+"""The worker's entry points: the only module that touches `js` / `pyodide.ffi`.
+
+The decision worker (snippet/src/worker.js) calls two functions, passing and
+receiving plain values (bytes in, JSON text both ways), so everything is converted
+once, here, at the boundary:
+
+- `load_artifact(data, sha256)`: verify and load a ruleset artifact; it stays loaded
+  for the following decisions. Returns `{"ok", "version", "site", "slots"}` or
+  `{"ok": false, "error"}` as JSON; the previously loaded ruleset stays in use on error.
+- `decide_json(signals_json, profile_json, now_iso)`: `edge.context.build_context` then
+  `edge.decide.decide`, returned as JSON (`Result.to_dict()` with each decision's slot
+  `selector` and `hide_until_decided` added, so the page needs no second lookup).
+
+Everything except `_to_bytes`'s JsProxy branch runs under plain CPython, which is how
+tests/unit/test_bridge.py covers it.
+
+>>> json.loads(decide_json("{}", "{}", "2026-01-01T00:00:00Z"))["error"]
+'no ruleset is loaded; call load_artifact first'
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from edge import artifact as _artifact
+from edge.context import build_context, parse_time
+from edge.decide import decide
+from edge.model import Ruleset
+
+__all__ = ["IN_PYODIDE", "current", "decide_json", "load_artifact", "reset"]
+
+IN_PYODIDE = "_pyodide_core" in sys.modules
+
+if IN_PYODIDE:  # pragma: no cover - exercised by the Pyodide pass, not CPython
+    from pyodide.ffi import JsProxy
+else:
+    JsProxy = None
+
+_state: dict[str, Any] = {"ruleset": None, "version": None}
+
+
+def _to_bytes(data: Any) -> bytes:
+    """bytes from what the worker hands over (a Uint8Array proxy, or bytes in tests)."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    if JsProxy is not None and isinstance(data, JsProxy):  # pragma: no cover - Pyodide only
+        return bytes(data.to_bytes())
+    raise TypeError(f"load_artifact needs the artifact as bytes, not {type(data).__name__}")
+
+
+def _slots(ruleset: Ruleset) -> dict[str, dict[str, Any]]:
+    return {k: s.to_dict() for k, s in ruleset.slots.items()}
+
+
+def load_artifact(data: Any, sha256: str) -> str:
+    """Check `data` against `sha256`, load it, keep it for `decide_json`; JSON status."""
+    try:
+        raw = _to_bytes(data)
+        if not isinstance(sha256, str) or len(sha256) != 64:
+            raise ValueError(f"sha256 must be 64 hex characters, got {sha256!r}")
+        ruleset = _artifact.load(raw, sha256=sha256)
+    except (TypeError, ValueError) as exc:  # ArtifactError is a ValueError
+        return json.dumps({"ok": False, "error": str(exc)})
+    _state["ruleset"] = ruleset
+    _state["version"] = sha256.lower()
+    return json.dumps(
+        {"ok": True, "version": _state["version"], "site": ruleset.site, "slots": _slots(ruleset)}
+    )
+
+
+def _loads_object(text: Any, what: str) -> dict[str, Any]:
+    if not isinstance(text, str):
+        raise TypeError(f"{what} must be JSON text, not {type(text).__name__}")
+    value = json.loads(text) if text else {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{what} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def _now(now_iso: Any) -> datetime:
+    moment = parse_time(now_iso)
+    if moment is None:
+        raise ValueError(f"now must be an ISO-8601 timestamp, got {now_iso!r}")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def decide_json(signals_json: str, profile_json: str, now_iso: str) -> str:
+    """Decide every slot for these signals and profile; JSON of the result.
+
+    Bad input never raises into JavaScript: the answer is `{"ok": false, "error"}` and the
+    page keeps its defaults.
+    """
+    ruleset = _state["ruleset"]
+    if not isinstance(ruleset, Ruleset):
+        return json.dumps({"ok": False, "error": "no ruleset is loaded; call load_artifact first"})
+    try:
+        signals = _loads_object(signals_json, "signals")
+        profile = _loads_object(profile_json, "profile")
+        now = _now(now_iso)
+    except (TypeError, ValueError) as exc:
+        return json.dumps({"ok": False, "error": str(exc)})
+    context = build_context(signals, profile=profile, now=now)
+    # Without personalization consent the core gets no profile at all (build_context
+    # already hides it from the rules; decide must not see stored assignments either).
+    consented = context.get("consent", {}).get("personalization") is True
+    result = decide(ruleset, context, profile if consented else {}, now).to_dict()
+    for decision in result["decisions"]:
+        slot = ruleset.slots.get(decision["slot"])
+        decision["selector"] = slot.selector if slot is not None else ""
+        decision["hide_until_decided"] = bool(slot and slot.hide_until_decided)
+        decision.pop("trace", None)
+    result.pop("trace", None)
+    result["ok"] = True
+    result["version"] = _state["version"]
+    return json.dumps(result, default=str)
+
+
+def current() -> Ruleset | None:
+    """The ruleset in use, or None (for tests and `perso simulate`)."""
+    ruleset = _state["ruleset"]
+    return ruleset if isinstance(ruleset, Ruleset) else None
+
+
+def reset() -> None:
+    """Forget the loaded ruleset (tests; a worker never needs it)."""
+    _state["ruleset"] = None
+    _state["version"] = None
