@@ -1,0 +1,301 @@
+"""Counters, markers and profile features in the perso table (keys in TABLE.md, "Counters").
+
+`DynamoCounters` is the aggregator's `Sink` and the publisher's counter reader. Counter rows
+are `UpdateItem ... ADD` (atomic, commutative), markers are conditional puts, the profile is
+one `UpdateItem` returning the old image (plus a second one only when visits, the recent
+items or the segments change). `ClientError` becomes `StoreUnavailable`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+from cachetools import TTLCache
+
+from lambdas.logic._counts import TABLES, Add, Snapshot
+from lambdas.logic.aggregate import RECENT, ProfileChange, ProfileState, segments_for
+from lambdas.models.errors import StoreUnavailable
+
+__all__ = ["DynamoCounters", "counter_pk"]
+
+_SER = TypeSerializer()
+_DES = TypeDeserializer()
+_LABELS = ("exp", "var", "day", "item", "a", "b", "f", "bucket")
+_MAPS = ("counts", "expo", "assign", "conv")
+
+
+def counter_pk(site: str, table: str, shard: int | None = None) -> str:
+    """>>> counter_pk("demo", "X", 3)
+    'K#demo#X#3'
+    """
+    return f"K#{site}#{table}" if shard is None else f"K#{site}#{table}#{shard}"
+
+
+class DynamoCounters:
+    """The aggregator's sink and the publisher's reader over one table."""
+
+    def __init__(
+        self, client: Any, table: str, *, shards: int = 4, rules_cache_seconds: float = 300.0
+    ) -> None:
+        self._client = client
+        self._table = table
+        self.shards = shards
+        self._rules: TTLCache[str, dict[str, dict[str, Any]]] = TTLCache(
+            maxsize=256, ttl=rules_cache_seconds
+        )
+
+    # --- aggregate side ---------------------------------------------------------------
+
+    def add(self, site: str, shard: int, rows: Sequence[Add]) -> None:
+        merged: dict[tuple[str, str], tuple[Mapping[str, str], dict[str, float]]] = {}
+        for row in rows:
+            _, deltas = merged.setdefault((row.table, row.key), (row.labels, {}))
+            for name, delta in row.deltas.items():
+                deltas[name] = deltas.get(name, 0.0) + delta
+        for (table, key), (labels, deltas) in merged.items():
+            names: dict[str, str] = {}
+            values: dict[str, Any] = {}
+            sets = []
+            for index, (label, text) in enumerate(sorted(labels.items())):
+                names[f"#l{index}"], values[f":l{index}"] = label, {"S": text}
+                sets.append(f"#l{index} = :l{index}")
+            adds = []
+            for index, (name, delta) in enumerate(sorted(deltas.items())):
+                names[f"#c{index}"], values[f":c{index}"] = name, _num(delta)
+                adds.append(f"#c{index} :c{index}")
+            expression = (
+                f"SET {', '.join(sets)} ADD {', '.join(adds)}"
+                if sets
+                else (f"ADD {', '.join(adds)}")
+            )
+            self._call(
+                self._client.update_item,
+                TableName=self._table,
+                Key=_key(counter_pk(site, table, shard), key),
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+
+    def claim(self, owner: str, marker: str, attrs: Mapping[str, str], ttl: int | None) -> bool:
+        item = {"pk": owner, "sk": marker, **attrs}
+        if ttl is not None:
+            item["ttl"] = ttl
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={k: _SER.serialize(v) for k, v in item.items()},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise StoreUnavailable(f"the counter store failed ({_code(exc)})") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable("the counter store could not be reached") from exc
+        return True
+
+    def assignments(self, owner: str) -> dict[str, str]:
+        out = {}
+        for item in self._query(owner, "MX#"):
+            variant = item.get("var")
+            if isinstance(variant, str):
+                out[str(item["sk"])[3:]] = variant
+        return out
+
+    def segment_rules(self, site: str) -> dict[str, dict[str, Any]]:
+        if site not in self._rules:
+            item = self._get(counter_pk(site, "CFG"), "SEGMENTS")
+            rules = (item or {}).get("rules")
+            self._rules[site] = rules if isinstance(rules, dict) else {}
+        return self._rules[site]
+
+    def put_segment_rules(self, site: str, rules: Mapping[str, Mapping[str, Any]]) -> None:
+        item = {"pk": counter_pk(site, "CFG"), "sk": "SEGMENTS", "rules": _decimals(rules)}
+        self._call(
+            self._client.put_item,
+            TableName=self._table,
+            Item={k: _SER.serialize(v) for k, v in item.items()},
+        )
+        self._rules.pop(site, None)
+
+    def update_profile(
+        self, owner: str, change: ProfileChange, *, rules: Mapping[str, Mapping[str, Any]]
+    ) -> ProfileState:
+        old = self._profile_add(owner, change)
+        if old.get("merged_into"):
+            # identify merged this visitor into a customer: the customer profile learns now
+            owner = str(old["merged_into"])
+            old = self._profile_add(owner, change, follow=False)
+        before = _features(old)
+        visits = 0 if old.get("lastday") == change.day else 1
+        after = dict(before)
+        after["value"] += change.value
+        after["purchases"] += change.counts.get("purchase", 0)
+        after["visits"] += visits
+        recent_before = [str(i) for i in old.get("recent") or [] if isinstance(i, str)]
+        segments_before = [str(s) for s in old.get("segments") or []]
+        segments_after = segments_for(after, rules)
+        recent = recent_before
+        if change.viewed is not None:
+            recent = [change.viewed, *(i for i in recent_before if i != change.viewed)][:RECENT]
+        if visits or recent != recent_before or segments_after != segments_before:
+            self._call(
+                self._client.update_item,
+                TableName=self._table,
+                Key=_key(owner, "P"),
+                UpdateExpression="SET recent = :r, segments = :s ADD visits :v",
+                ExpressionAttributeValues={
+                    ":r": _SER.serialize(recent),
+                    ":s": _SER.serialize(segments_after),
+                    ":v": _num(visits),
+                },
+            )
+        return ProfileState(before, after, recent_before, segments_before, segments_after)
+
+    def _profile_add(
+        self, owner: str, change: ProfileChange, *, follow: bool = True
+    ) -> dict[str, Any]:
+        names = {"#m" + str(i): m for i, m in enumerate(_MAPS)}
+        values: dict[str, Any] = {
+            ":day": {"S": change.day},
+            ":now": _num(int(time.time())),
+            ":val": _num(change.value),
+        }
+        sets = ["lastday = :day", "updated = :now"]
+        adds = ["#value :val"]
+        names["#value"] = "value"
+        for index, (map_name, entries) in enumerate(
+            (("#m0", change.counts), ("#m1", change.expo), ("#m3", change.conv))
+        ):
+            for key_index, (key, amount) in enumerate(entries.items()):
+                ref = f"#k{index}_{key_index}"
+                names[ref] = key
+                values[f":a{index}_{key_index}"] = _num(amount)
+                adds.append(f"{map_name}.{ref} :a{index}_{key_index}")
+        for key_index, (key, variant) in enumerate(change.assign.items()):
+            names[f"#s{key_index}"] = key
+            values[f":s{key_index}"] = {"S": variant}
+            sets.append(f"#m2.#s{key_index} = :s{key_index}")
+        args = {
+            "TableName": self._table,
+            "Key": _key(owner, "P"),
+            "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(adds)}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ReturnValues": "ALL_OLD",
+        }
+        if follow:
+            args["ConditionExpression"] = "attribute_not_exists(merged_into)"
+        for _ in range(2):
+            try:
+                answer = self._client.update_item(**args)
+                return {k: _DES.deserialize(v) for k, v in answer.get("Attributes", {}).items()}
+            except ClientError as exc:
+                code = _code(exc)
+                if code == "ConditionalCheckFailedException":
+                    return self._get(owner, "P") or {}
+                if code != "ValidationException":
+                    raise StoreUnavailable(f"the counter store failed ({code})") from exc
+                # a nested ADD needs its map to exist: create the missing maps, then retry
+                self._call(
+                    self._client.update_item,
+                    TableName=self._table,
+                    Key=_key(owner, "P"),
+                    UpdateExpression="SET "
+                    + ", ".join(f"#m{i} = if_not_exists(#m{i}, :empty)" for i in range(len(_MAPS))),
+                    ExpressionAttributeNames={f"#m{i}": m for i, m in enumerate(_MAPS)},
+                    ExpressionAttributeValues={":empty": {"M": {}}},
+                )
+            except BotoCoreError as exc:
+                raise StoreUnavailable("the counter store could not be reached") from exc
+        raise StoreUnavailable(f"the profile {owner!r} could not be updated")
+
+    # --- publish side -----------------------------------------------------------------
+
+    def snapshot(self, site: str) -> Snapshot:
+        """Every counter of `site`, summed over shards and days."""
+        snapshot = Snapshot()
+        for table in TABLES:
+            for shard in range(self.shards):
+                for item in self._query(counter_pk(site, table, shard), None):
+                    labels = {k: str(item[k]) for k in _LABELS if k in item}
+                    deltas = {
+                        k: float(v)
+                        for k, v in item.items()
+                        if isinstance(v, Decimal) and k != "ttl"
+                    }
+                    snapshot.add(Add(table, str(item["sk"]), labels, deltas))
+        return snapshot
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _query(self, pk: str, prefix: str | None) -> Iterator[dict[str, Any]]:
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+        }
+        if prefix:
+            args["KeyConditionExpression"] += " AND begins_with(sk, :p)"
+            args["ExpressionAttributeValues"][":p"] = {"S": prefix}
+        while True:
+            page = self._call(self._client.query, **args)
+            for raw in page.get("Items", []):
+                yield {k: _DES.deserialize(v) for k, v in raw.items()}
+            if "LastEvaluatedKey" not in page:
+                return
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        answer = self._call(self._client.get_item, TableName=self._table, Key=_key(pk, sk))
+        raw = answer.get("Item")
+        return None if raw is None else {k: _DES.deserialize(v) for k, v in raw.items()}
+
+    def _call(self, fn: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except ClientError as exc:
+            raise StoreUnavailable(f"the counter store failed ({_code(exc)})") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable("the counter store could not be reached") from exc
+
+
+def _features(profile: Mapping[str, Any]) -> dict[str, float]:
+    counts = profile.get("counts") if isinstance(profile.get("counts"), dict) else {}
+    return {
+        "value": float(profile.get("value") or 0),
+        "purchases": float((counts or {}).get("purchase") or 0),
+        "visits": float(profile.get("visits") or 0),
+    }
+
+
+def _num(value: float) -> dict[str, str]:
+    # Decimal(str(x)) keeps what was counted; repr of a float would leak binary noise.
+    text = format(Decimal(str(round(float(value), 6))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return {"N": "0" if text in ("-0", "") else text}
+
+
+def _decimals(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, Mapping):
+        return {str(k): _decimals(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_decimals(v) for v in value]
+    return value
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "Unknown"))

@@ -1,0 +1,317 @@
+"""Aggregate one stored event into counters, markers and the visitor's profile (no boto3).
+
+`parse_event(event_name, image)` reads a stream record's new image (an `E#` item of
+lambdas/dal/TABLE.md) into an `Event`, or None for anything that must not be counted
+(a MODIFY from a replay, a profile or counter write, a malformed item). `aggregate(event,
+sink)` applies its effect through a `Sink` (DynamoDB in production, a dict in the bench):
+
+- exposure: `exposures` +1 on (experience, variant, day); `visitors` +1 only when the
+  conditional put of the visitor's `MX#<exp>` marker succeeds (first exposure);
+- conversion: for every variant the visitor was assigned (its `MX#` markers):
+  `conversions`, `value`, `c:<name>`, `v:<name>`, and `u:<name>` once per visitor (marker
+  `MC#<exp>#<name>`); purchased items get `purchases`;
+- page_view/click of an item: item `views` (+ `views@<segment>`), co-views with the items
+  the visitor viewed recently (bounded by `RECENT`);
+- profile (personalization consent only): counts, value, visits, recent items, and the
+  server-side segments from the publisher's thresholds; feature histograms move with it.
+
+>>> parse_event("MODIFY", {"pk": "V#s#v", "sk": "E#1#e"}) is None
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+import msgpack
+
+from lambdas.logic._counts import FEATURES, Add, bucket_of
+
+__all__ = [
+    "DEFAULT_SHARDS",
+    "RECENT",
+    "Event",
+    "ProfileChange",
+    "ProfileState",
+    "Sink",
+    "aggregate",
+    "parse_event",
+    "segments_for",
+    "shard_of",
+]
+
+DEFAULT_SHARDS = 4
+# Co-views are counted against at most this many recently viewed items (writes stay bounded).
+RECENT = 8
+_MAX_ITEMS_PER_EVENT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    site: str
+    owner: str  # the item's pk: V#<site>#<visitor> or C#<site>#<customer>
+    event_id: str
+    type: str
+    day: str  # YYYY-MM-DD (UTC) of the event time
+    experience: str | None = None
+    variant: str | None = None
+    name: str | None = None
+    value: float = 0.0
+    personalization: bool = False
+    viewed: str | None = None
+    purchased: tuple[str, ...] = ()
+    ttl: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChange:
+    """What one event adds to the visitor's profile."""
+
+    day: str
+    counts: Mapping[str, int] = field(default_factory=dict)
+    expo: Mapping[str, int] = field(default_factory=dict)
+    assign: Mapping[str, str] = field(default_factory=dict)
+    conv: Mapping[str, int] = field(default_factory=dict)
+    value: float = 0.0
+    viewed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileState:
+    """The profile's features before and after the change (as the sink applied it)."""
+
+    before: Mapping[str, float]
+    after: Mapping[str, float]
+    recent_before: Sequence[str]
+    segments_before: Sequence[str]
+    segments_after: Sequence[str]
+
+
+class Sink(Protocol):
+    """Where aggregation writes; `lambdas.dal.counters.DynamoCounters` is the real one."""
+
+    def add(self, site: str, shard: int, rows: Sequence[Add]) -> None: ...
+
+    def claim(self, owner: str, marker: str, attrs: Mapping[str, str], ttl: int | None) -> bool:
+        """Create the marker item unless it exists; True when this call created it."""
+        ...
+
+    def assignments(self, owner: str) -> dict[str, str]:
+        """Experience id -> variant id from the owner's `MX#` markers."""
+        ...
+
+    def update_profile(
+        self, owner: str, change: ProfileChange, *, rules: Mapping[str, Mapping[str, Any]]
+    ) -> ProfileState: ...
+
+    def segment_rules(self, site: str) -> Mapping[str, Mapping[str, Any]]: ...
+
+
+def parse_event(event_name: str, image: Mapping[str, Any]) -> Event | None:
+    """An `Event` from a stream record's new image, or None if it must not be counted."""
+    if event_name != "INSERT":
+        return None  # a replayed event id rewrites its own key: MODIFY, never counted twice
+    pk, sk = image.get("pk"), image.get("sk")
+    if not isinstance(pk, str) or not isinstance(sk, str) or not sk.startswith("E#"):
+        return None
+    parts = pk.split("#")
+    kind = image.get("t")
+    if len(parts) != 3 or parts[0] not in ("V", "C") or not isinstance(kind, str):
+        return None
+    event_id = sk.rsplit("#", 1)[-1]
+    try:
+        millis = float(image.get("ts") or sk.split("#")[1])
+        day = datetime.fromtimestamp(millis / 1000.0, UTC).strftime("%Y-%m-%d")
+    except (ValueError, OverflowError, OSError):
+        return None
+    props = _props(image.get("d"))
+    name = _text(image.get("n"))
+    experience, variant = _text(image.get("exp")), _text(image.get("var"))
+    purchased: tuple[str, ...] = ()
+    if kind == "conversion":
+        items = props.get("items")
+        if isinstance(items, list):
+            purchased = tuple(str(i) for i in items if isinstance(i, str | int))
+        elif isinstance(props.get("item"), str | int):
+            purchased = (str(props["item"]),)
+    viewed = None
+    if kind in ("page_view", "click") and isinstance(props.get("item"), str | int):
+        viewed = str(props["item"])
+    ttl = image.get("ttl")
+    return Event(
+        site=parts[1],
+        owner=pk,
+        event_id=event_id,
+        type=kind,
+        day=day,
+        experience=experience,
+        variant=variant,
+        name=name or ("purchase" if kind == "conversion" else None),
+        value=_number(image.get("val")),
+        personalization=image.get("pc") is True,
+        viewed=viewed,
+        purchased=tuple(dict.fromkeys(purchased))[:_MAX_ITEMS_PER_EVENT],
+        ttl=None if ttl is None else int(ttl),
+    )
+
+
+def shard_of(event_id: str, shards: int) -> int:
+    """A stable shard for an event id (crc32 is fast and the same in every process)."""
+    return zlib.crc32(event_id.encode()) % shards
+
+
+def aggregate(event: Event, sink: Sink, *, shards: int = DEFAULT_SHARDS) -> list[Add]:
+    """Apply one event's effect through `sink`; returns the counter rows it added."""
+    rows: list[Add] = []
+    if event.type == "exposure" and event.experience and event.variant:
+        first = sink.claim(
+            event.owner,
+            f"MX#{event.experience}",
+            {"var": event.variant, "day": event.day},
+            event.ttl,
+        )
+        deltas = {"exposures": 1.0, "visitors": 1.0} if first else {"exposures": 1.0}
+        rows.append(_variant_row(event, event.experience, event.variant, deltas))
+    elif event.type == "conversion" and event.name:
+        rows.extend(_conversion_rows(event, sink))
+    segments_before: Sequence[str] = ()
+    if event.personalization:
+        state = sink.update_profile(
+            event.owner, _profile_change(event), rules=sink.segment_rules(event.site)
+        )
+        segments_before = state.segments_before
+        rows.extend(_histogram_moves(state))
+        if event.viewed is not None:
+            rows.extend(_co_view_rows(event.viewed, state.recent_before))
+    if event.viewed is not None:
+        deltas = {"views": 1.0}
+        deltas.update({f"views@{s}": 1.0 for s in segments_before})
+        rows.append(Add("I", event.viewed, {"item": event.viewed}, deltas))
+    rows.extend(Add("I", item, {"item": item}, {"purchases": 1.0}) for item in event.purchased)
+    if rows:
+        sink.add(event.site, shard_of(event.event_id, shards), rows)
+    return rows
+
+
+def segments_for(
+    features: Mapping[str, float], rules: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """Server-side segments whose threshold the features reach.
+
+    >>> segments_for({"value": 500.0}, {"high_value": {"feature": "value", "min": 300.0}})
+    ['high_value']
+    """
+    out = []
+    for name, rule in rules.items():
+        feature, minimum = rule.get("feature"), rule.get("min")
+        if (
+            isinstance(feature, str)
+            and isinstance(minimum, int | float | Decimal)
+            and features.get(feature, 0.0) >= float(minimum) > 0
+        ):
+            out.append(name)
+    return sorted(out)
+
+
+def _conversion_rows(event: Event, sink: Sink) -> list[Add]:
+    name = event.name or "conversion"
+    rows = []
+    for experience, variant in sorted(sink.assignments(event.owner).items()):
+        deltas = {
+            "conversions": 1.0,
+            "value": event.value,
+            f"c:{name}": 1.0,
+            f"v:{name}": event.value,
+        }
+        if sink.claim(event.owner, f"MC#{experience}#{name}", {"var": variant}, event.ttl):
+            deltas[f"u:{name}"] = 1.0
+        rows.append(_variant_row(event, experience, variant, deltas))
+    return rows
+
+
+def _variant_row(event: Event, experience: str, variant: str, deltas: dict[str, float]) -> Add:
+    labels = {"exp": experience, "var": variant, "day": event.day}
+    return Add("X", f"{experience}#{variant}#{event.day}", labels, deltas)
+
+
+def _profile_change(event: Event) -> ProfileChange:
+    counts = {event.type: 1}
+    conv: dict[str, int] = {}
+    if event.type == "conversion" and event.name:
+        counts[event.name] = counts.get(event.name, 0) + 1
+        conv[event.name] = 1
+    expo, assign = {}, {}
+    if event.type == "exposure" and event.experience and event.variant:
+        expo[event.experience] = 1
+        assign[event.experience] = event.variant
+    return ProfileChange(
+        day=event.day,
+        counts=counts,
+        expo=expo,
+        assign=assign,
+        conv=conv,
+        value=event.value if event.type == "conversion" else 0.0,
+        viewed=event.viewed,
+    )
+
+
+def _histogram_moves(state: ProfileState) -> list[Add]:
+    rows = []
+    for feature in FEATURES:
+        old = bucket_of(feature, float(state.before.get(feature, 0.0)))
+        new = bucket_of(feature, float(state.after.get(feature, 0.0)))
+        if old == new:
+            continue
+        if old is not None:
+            rows.append(_histogram_row(feature, old, -1.0))
+        if new is not None:
+            rows.append(_histogram_row(feature, new, 1.0))
+    return rows
+
+
+def _histogram_row(feature: str, bucket: int, delta: float) -> Add:
+    return Add("H", f"{feature}#{bucket}", {"f": feature, "bucket": str(bucket)}, {"n": delta})
+
+
+def _co_view_rows(item: str, recent: Sequence[str]) -> list[Add]:
+    rows = []
+    for other in list(dict.fromkeys(recent))[:RECENT]:
+        if other == item:
+            continue
+        rows.append(Add("CV", f"{item}#{other}", {"a": item, "b": other}, {"n": 1.0}))
+        rows.append(Add("CV", f"{other}#{item}", {"a": other, "b": item}, {"n": 1.0}))
+    return rows
+
+
+def _props(data: Any) -> dict[str, Any]:
+    """The msgpack payload's props; a damaged payload counts as no props, not a failure."""
+    if isinstance(data, str):
+        try:
+            data = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            return {}
+    if not isinstance(data, bytes | bytearray):
+        return {}
+    try:
+        payload = msgpack.unpackb(bytes(data), raw=False)
+    except (ValueError, msgpack.UnpackException, TypeError):
+        return {}
+    props = payload.get("props") if isinstance(payload, dict) else None
+    return props if isinstance(props, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return 0.0
+    return float(value)

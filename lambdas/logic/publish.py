@@ -1,0 +1,239 @@
+"""Publishing: learned params -> artifact -> pointer (scheduled publish, deploy, rollback).
+
+One write path serves the three uses (DESIGN §6): the artifact goes first, then a history
+entry, then `latest.json`, then a CloudFront invalidation of that one path. Nothing is
+written when the new artifact's sha256 equals the current pointer's (an unchanged
+experiment, an unchanged source): artifacts are content-addressed and `learn` is
+deterministic (seeded bandit, ties broken by id).
+
+- `publish_site(site, cdn=, counters=, now=)`: the EventBridge schedule. The base is the
+  deployed source (`sources/<site>/ruleset.yaml`) or else the current artifact.
+- `deploy_ruleset(ruleset, cdn=, now=, source=)`: `perso deploy`; keeps the current learned
+  params that still fit the new ruleset.
+- `rollback_site(site, cdn=, now=, to=None)`: `perso rollback`; a pointer write from history.
+
+Problems a person can fix raise `PublishError` with one sentence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from edge.artifact import ArtifactError, encode, load, pointer
+from edge.compiler import compile_text
+from edge.model import Learned, Ruleset
+from lambdas.logic._counts import Snapshot
+from lambdas.logic.bandit import Arm, thompson_weights
+from lambdas.logic.recommend import co_viewed, recommendation_lists, segment_thresholds
+
+__all__ = [
+    "Cdn",
+    "CounterReader",
+    "PublishError",
+    "PublishResult",
+    "deploy_ruleset",
+    "learn",
+    "merge_learned",
+    "publish_site",
+    "rollback_site",
+]
+
+
+class PublishError(ValueError):
+    """Something a person must fix (no history, unknown version, no source)."""
+
+
+class Cdn(Protocol):
+    def get_pointer(self, site: str) -> dict[str, Any] | None: ...
+    def get_artifact(self, site: str, sha256: str) -> bytes | None: ...
+    def get_source(self, site: str) -> str | None: ...
+    def history(self, site: str) -> list[dict[str, Any]]: ...
+    def put_artifact(self, site: str, sha256: str, data: bytes) -> str: ...
+    def put_pointer(self, site: str, pointer: dict[str, Any], *, stamp: str) -> str: ...
+    def put_source(self, site: str, text: str) -> str: ...
+    def invalidate(self, paths: list[str]) -> str | None: ...
+
+
+class CounterReader(Protocol):
+    def snapshot(self, site: str) -> Snapshot: ...
+    def put_segment_rules(self, site: str, rules: Mapping[str, Mapping[str, Any]]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    site: str
+    changed: bool
+    sha256: str | None
+    version: str | None
+    reason: str
+    pointer: dict[str, Any] | None = None
+    size: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def learn(
+    ruleset: Ruleset, snapshot: Snapshot, *, floor: float = 0.05, min_exposed: int = 100
+) -> Learned:
+    """Learned params from counters: bandit weights, recommendation lists, segments."""
+    weights = {}
+    for experience in ruleset.experiences:
+        if experience.allocation != "bandit" or len(experience.variants) < 2:
+            continue
+        arms = [_arm(snapshot, experience.id, v.id, experience.goals) for v in experience.variants]
+        if any(arm.exposed < min_exposed for arm in arms):
+            continue  # too early: the source weights stand
+        weights[experience.id] = thompson_weights(
+            arms,
+            current=[v.weight for v in experience.variants],
+            seed=f"{ruleset.site}:{experience.id}",
+            floor=floor,
+            min_exposed=min_exposed,
+        )
+    catalog = list(ruleset.catalog)
+    return Learned(
+        weights=weights,
+        recommendations=recommendation_lists(snapshot, catalog=catalog),
+        co_viewed=co_viewed(snapshot, catalog=catalog),
+        segments=segment_thresholds(snapshot),
+    )
+
+
+def merge_learned(ruleset: Ruleset, learned: Learned) -> Learned:
+    """The learned params that still fit `ruleset` (bandit weights of unchanged experiences)."""
+    variants = {e.id: len(e.variants) for e in ruleset.experiences if e.allocation == "bandit"}
+    weights = {k: w for k, w in learned.weights.items() if variants.get(k) == len(w)}
+    return dataclasses.replace(learned, weights=weights)
+
+
+def publish_site(site: str, *, cdn: Cdn, counters: CounterReader, now: datetime) -> PublishResult:
+    """Learn from the counters and publish when the artifact changed."""
+    base = _base_ruleset(site, cdn)
+    if base is None:
+        return PublishResult(site, False, None, None, "no deployed source or artifact")
+    learned = learn(base, counters.snapshot(site))
+    if learned.segments:
+        counters.put_segment_rules(site, learned.segments)
+    return _publish(dataclasses.replace(base, learned=learned), cdn=cdn, now=now)
+
+
+def deploy_ruleset(
+    ruleset: Ruleset, *, cdn: Cdn, now: datetime, source: str | None = None
+) -> PublishResult:
+    """Publish a freshly compiled ruleset, keeping the current learned params that fit."""
+    current = _current_ruleset(ruleset.site, cdn)
+    if current is not None:
+        ruleset = dataclasses.replace(ruleset, learned=merge_learned(ruleset, current.learned))
+    if source is not None:
+        cdn.put_source(ruleset.site, source)  # the scheduled publisher starts from it
+    return _publish(ruleset, cdn=cdn, now=now)
+
+
+def rollback_site(site: str, *, cdn: Cdn, now: datetime, to: str | None = None) -> PublishResult:
+    """Point `latest.json` back at an earlier artifact (default: the one before the current)."""
+    history = cdn.history(site)
+    if not history:
+        raise PublishError(f"site {site!r} has no published history to roll back to.")
+    current = (cdn.get_pointer(site) or {}).get("sha256")
+    target = _rollback_target(history, current, to, site)
+    data = cdn.get_artifact(site, str(target["sha256"]))
+    if data is None:
+        raise PublishError(
+            f"version {target.get('version')} of {site!r} is in the history but its artifact "
+            "is gone from the bucket."
+        )
+    if target["sha256"] == current:
+        return PublishResult(site, False, current, target.get("version"), "already current")
+    latest = {k: target[k] for k in ("version", "url", "sha256")}
+    latest["published_at"] = _iso(now)
+    cdn.put_pointer(site, latest, stamp=_stamp(now))
+    cdn.invalidate([f"/rulesets/{site}/latest.json"])
+    return PublishResult(
+        site, True, latest["sha256"], latest["version"], "rolled back", latest, len(data)
+    )
+
+
+def _rollback_target(
+    history: list[dict[str, Any]], current: str | None, to: str | None, site: str
+) -> dict[str, Any]:
+    if to is not None:
+        wanted = to.strip().lower()
+        for entry in reversed(history):
+            sha, version = str(entry.get("sha256", "")), str(entry.get("version", ""))
+            if wanted in (sha, version) or (len(wanted) >= 6 and sha.startswith(wanted)):
+                return entry
+        known = ", ".join(dict.fromkeys(str(e.get("version")) for e in reversed(history)))
+        raise PublishError(f"version {to!r} is not in the history of {site!r} (known: {known}).")
+    for entry in reversed(history):
+        if entry.get("sha256") != current:
+            return entry
+    raise PublishError(
+        f"site {site!r} has only ever published one version; nothing to roll back to."
+    )
+
+
+def _publish(ruleset: Ruleset, *, cdn: Cdn, now: datetime) -> PublishResult:
+    artifact = encode(ruleset)
+    site = ruleset.site
+    current = cdn.get_pointer(site)
+    if current is not None and current.get("sha256") == artifact.sha256:
+        return PublishResult(
+            site, False, artifact.sha256, artifact.version, "unchanged", current, artifact.size
+        )
+    # Artifact first, pointer last: a reader never sees a pointer to a missing artifact.
+    cdn.put_artifact(site, artifact.sha256, artifact.data)
+    latest = pointer(artifact, site=site, published_at=_iso(now))
+    cdn.put_pointer(site, latest, stamp=_stamp(now))
+    cdn.invalidate([f"/rulesets/{site}/latest.json"])
+    return PublishResult(
+        site, True, artifact.sha256, artifact.version, "published", latest, artifact.size
+    )
+
+
+def _base_ruleset(site: str, cdn: Cdn) -> Ruleset | None:
+    source = cdn.get_source(site)
+    if source is not None:
+        result = compile_text(source, filename=f"sources/{site}/ruleset.yaml")
+        if result.ruleset is not None and not result.problems:
+            return result.ruleset
+    # No usable source: learn on top of the last compiled ruleset.
+    current = _current_ruleset(site, cdn)
+    return None if current is None else dataclasses.replace(current, learned=Learned())
+
+
+def _current_ruleset(site: str, cdn: Cdn) -> Ruleset | None:
+    latest = cdn.get_pointer(site)
+    sha = None if latest is None else latest.get("sha256")
+    if not isinstance(sha, str):
+        return None
+    data = cdn.get_artifact(site, sha)
+    if data is None:
+        return None
+    try:
+        return load(data, sha256=sha)
+    except ArtifactError:
+        return None
+
+
+def _arm(snapshot: Snapshot, experience: str, variant: str, goals: tuple[str, ...]) -> Arm:
+    counts = snapshot.variants.get((experience, variant), {})
+    exposed = int(counts.get("visitors", 0))
+    if goals:
+        # The primary goal (the first listed) drives the bandit.
+        converted = int(counts.get(f"u:{goals[0]}", 0))
+    else:
+        converted = int(max((v for k, v in counts.items() if k.startswith("u:")), default=0))
+    return Arm(exposed=exposed, conversions=min(converted, exposed))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
