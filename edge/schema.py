@@ -9,7 +9,7 @@ override table says so. Editors (VS Code's YAML extension, JetBrains) use it to
 validate and complete rulesets as they are typed: `perso schema > ruleset.schema.json`.
 
 >>> schema = json_schema()
->>> schema["properties"]["experiences"]["items"]["required"]
+>>> schema["$defs"]["Experience"]["required"]
 ['id', 'slot', 'variants']
 """
 
