@@ -1,64 +1,68 @@
-/* The demo shop's own script: catalog, product and cart pages, consent banner, tracking.
-   Loaded with `defer`, after the perso snippet. It writes nothing to any storage until
-   the visitor accepts (the demo's own consent cookie is set only on "Accept"). */
+/* Perso Shop's own script: catalog, product and cart pages, consent banner, tracking.
+   Loaded with `defer`, after the perso snippet. The shop itself stores nothing: the
+   cart travels in the URL, and the consent banner reads the choice perso keeps (which
+   perso writes only once the visitor has accepted). */
 (function () {
   "use strict";
   var CATALOG = {
-    "sku-101": { title: "Linen shirt", price: 59.0, art: "art-a", blurb: "Breathable washed linen, relaxed fit." },
-    "sku-102": { title: "Canvas tote", price: 24.0, art: "art-b", blurb: "Heavy cotton canvas, inside pocket." },
-    "sku-103": { title: "Ceramic mug", price: 18.0, art: "art-c", blurb: "Stoneware, 350 ml, dishwasher safe." },
-    "sku-104": { title: "Wool beanie", price: 29.0, art: "art-d", blurb: "Merino rib knit, one size." },
-    "sku-105": { title: "Desk lamp", price: 89.0, art: "art-e", blurb: "Warm LED, dimmable, aluminium arm." },
-    "sku-106": { title: "Travel kettle", price: 45.0, art: "art-f", blurb: "0.5 l, folds flat, dual voltage." }
+    "sneaker-01": { title: "Runner Sneaker", price: 299.9, blurb: "Light mesh upper, cushioned sole, made for daily miles." },
+    "sneaker-02": { title: "Trail Sneaker", price: 349.9, blurb: "Grippy lugs and a water-resistant upper for dirt paths." },
+    "jacket-01": { title: "Rain Jacket", price: 459.0, blurb: "Sealed seams, packable hood, folds into its own pocket." },
+    "tee-01": { title: "Organic Tee", price: 79.9, blurb: "Soft organic cotton, regular fit, garment dyed." },
+    "cap-01": { title: "Canvas Cap", price: 59.9, blurb: "Washed canvas, six panels, adjustable strap." },
+    "bag-01": { title: "Tote Bag", price: 119.0, blurb: "Heavy canvas tote with an inside zip pocket." }
   };
-  var CONSENT_COOKIE = "demo_consent";
+  var SITE = "demo-shop";
 
-  function perso() {
-    // The stub queues calls until the runtime loads; without it the shop still works.
-    return window.perso && typeof window.perso.track === "function" ? window.perso : null;
-  }
-  function money(n) { return "$" + n.toFixed(2); }
+  function perso() { return window.perso || null; }
+  function money(n) { return "R$ " + n.toFixed(2); }
   function query(name) {
     var m = new RegExp("[?&]" + name + "=([^&#]*)").exec(location.search);
     return m ? decodeURIComponent(m[1].replace(/\+/g, " ")) : null;
   }
   var cart = (query("items") || "").split(",").filter(function (id) { return CATALOG[id]; });
 
-  function updateCartLink() {
-    var link = document.getElementById("cart-link");
-    if (!link) return;
-    link.textContent = "Cart (" + cart.length + ")";
-    link.href = "cart.html" + (cart.length ? "?items=" + cart.join(",") : "");
+  function updateCartLinks() {
+    var links = document.querySelectorAll("[data-cart-link]");
+    for (var i = 0; i < links.length; i++) {
+      links[i].textContent = links[i].getAttribute("data-cart-link") + " (" + cart.length + ")";
+      links[i].href = "/cart.html" + (cart.length ? "?items=" + cart.join(",") : "");
+    }
   }
 
   function addToCart(id) {
     cart.push(id);
-    updateCartLink();
+    updateCartLinks();
     var p = perso();
     if (p) p.track("add_to_cart", { item: id, price: CATALOG[id].price });
-    var status = document.getElementById("cart-status");
-    if (status) status.textContent = CATALOG[id].title + " added to your cart.";
+    status(CATALOG[id].title + " added to your cart.");
+  }
+
+  function status(text) {
+    var el = document.getElementById("cart-status");
+    if (el) el.textContent = text;
   }
 
   function renderProduct() {
     var root = document.getElementById("product");
     if (!root) return;
-    var id = query("id");
-    var item = CATALOG[id] || CATALOG["sku-101"];
-    id = CATALOG[id] ? id : "sku-101";
-    root.querySelector(".art").className = "art " + item.art;
+    var id = CATALOG[query("id")] ? query("id") : "sneaker-01";
+    var item = CATALOG[id];
+    root.querySelector("img").src = "/img/" + id + ".jpg";
+    root.querySelector("img").alt = item.title;
     root.querySelector("h1").textContent = item.title;
     root.querySelector(".price").textContent = money(item.price);
     root.querySelector(".blurb").textContent = item.blurb;
     root.querySelector("#add-to-cart").setAttribute("data-item", id);
-    document.title = item.title + " · Demo Shop";
+    document.title = item.title + " · Perso Shop";
+    var p = perso();
+    if (p) p.track("view_item", { item: id });
   }
 
   function renderCart() {
     var body = document.getElementById("cart-lines");
     if (!body) return;
     var total = 0;
-    body.innerHTML = "";
     cart.forEach(function (id) {
       var row = document.createElement("tr");
       var name = document.createElement("td");
@@ -77,44 +81,58 @@
   function purchase() {
     var total = cart.reduce(function (sum, id) { return sum + CATALOG[id].price; }, 0);
     var p = perso();
-    if (p) p.track("purchase", { value: total, items: cart.slice() });
-    var status = document.getElementById("cart-status");
-    if (status) status.textContent = "Thank you! Order placed (" + money(total) + ").";
+    if (p) p.track("purchase", { value: Math.round(total * 100) / 100, items: cart.slice() });
+    status("Thank you! Order placed (" + money(total) + ").");
   }
 
-  function hasConsentCookie() {
-    return document.cookie.split("; ").indexOf(CONSENT_COOKIE + "=granted") >= 0;
+  // The checkout slot carries data, not markup: the page decides how to show it.
+  function onDecision(detail) {
+    var el = document.querySelector("[data-perso-slot=checkout]");
+    var data = detail && detail.data && detail.data.checkout;
+    if (!el) return;
+    if (data && data.free_shipping_threshold) {
+      el.textContent = "Frete grátis acima de " + (data.currency === "BRL" ? "R$ " : "") +
+        data.free_shipping_threshold + ".";
+    } else {
+      el.textContent = "";
+    }
+  }
+
+  function consentGiven() {
+    try { return !!localStorage.getItem("perso:" + SITE + ":c"); } catch (e) { return false; }
   }
 
   function setConsent(granted) {
-    var p = window.perso;
-    var choice = { analytics: granted, personalization: granted };
-    if (p && typeof p.consent === "function") p.consent(choice);
-    if (granted) {
-      document.cookie = CONSENT_COOKIE + "=granted; path=/; max-age=31536000; SameSite=Lax";
-    } else {
-      document.cookie = CONSENT_COOKIE + "=; path=/; max-age=0; SameSite=Lax";
-    }
+    var p = perso();
+    if (p) p.consent({ analytics: granted, personalization: granted });
     document.getElementById("consent").hidden = true;
   }
 
   function wire() {
     var banner = document.getElementById("consent");
-    if (banner) banner.hidden = hasConsentCookie();
+    if (banner) banner.hidden = consentGiven();
     document.addEventListener("click", function (ev) {
       var el = ev.target;
       if (!(el instanceof Element)) return;
       if (el.id === "consent-accept") setConsent(true);
       else if (el.id === "consent-decline") setConsent(false);
       else if (el.id === "privacy-choices") { ev.preventDefault(); banner.hidden = false; }
-      else if (el.id === "add-to-cart" || el.classList.contains("add-to-cart")) {
-        ev.preventDefault();
-        addToCart(el.getAttribute("data-item"));
-      } else if (el.id === "purchase") { ev.preventDefault(); purchase(); }
+      else if (el.id === "add-to-cart") { ev.preventDefault(); addToCart(el.getAttribute("data-item")); }
+      else if (el.id === "purchase") { ev.preventDefault(); purchase(); }
+      else if (el.id === "cta" || el.closest("#cta")) { var p = perso(); if (p) p.track("click_cta", {}); }
     });
+    var newsletter = document.getElementById("newsletter");
+    if (newsletter) newsletter.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var p = perso();
+      if (p) p.track("newsletter_signup", {});
+      newsletter.querySelector("p").textContent = "Thanks! Check your inbox.";
+    });
+    var p = perso();
+    if (p && typeof p.on === "function") p.on("decision", onDecision);
     renderProduct();
     renderCart();
-    updateCartLink();
+    updateCartLinks();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wire);

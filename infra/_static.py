@@ -65,6 +65,8 @@ _TYPES = {
     ".tar": "application/x-tar",
     ".svg": "image/svg+xml",
     ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
     ".md": "text/markdown; charset=utf-8",

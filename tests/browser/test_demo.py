@@ -21,9 +21,10 @@ def test_home_page_shows_default_content(
 
     # Then the page and its default slot content are visible, without script errors
     assert response is not None and response.status == 200
-    expect(page.locator("#hero h1")).to_have_text("Everyday things, well made.")
+    expect(page.locator("#hero h1")).to_have_text("Welcome to Perso Shop")
     expect(page.locator("#cta")).to_be_visible()
-    expect(page.locator("[data-perso-slot=recs] li")).to_have_count(4)
+    expect(page.locator("[data-perso-slot=banner]")).to_have_text("Free returns on every order")
+    expect(page.locator("[data-perso-slot=promo]")).to_have_text("New arrivals every week")
     expect(page.locator("#consent")).to_be_visible()
     assert errors == []
 
@@ -32,6 +33,6 @@ def test_product_page_renders_the_requested_item(
     context: BrowserContext, dev_server: DevServer
 ) -> None:
     page = context.new_page()
-    page.goto(dev_server.url + "/product.html?id=sku-103")
-    expect(page.locator("#product h1")).to_have_text("Ceramic mug")
-    expect(page.locator("#product .price")).to_have_text("$18.00")
+    page.goto(dev_server.url + "/product.html?id=cap-01")
+    expect(page.locator("#product h1")).to_have_text("Canvas Cap")
+    expect(page.locator("#product .price")).to_have_text("R$ 59.90")
