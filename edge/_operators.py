@@ -22,10 +22,10 @@ from edge._operators_coerce import (
     NUMBER_TYPES,
     compare_strings,
     js_type,
+    json_equal,
     less_than,
     padded_version,
     same_value_zero,
-    stringify,
     to_number,
     to_string,
     truthy,
@@ -146,6 +146,9 @@ def _condition_list(value: Any, key: str) -> list[Test]:
     return [compile_condition(item) for item in value]
 
 
+_LOGICAL = frozenset(("$or", "$nor", "$and", "$not"))
+
+
 def compile_condition(condition: Any) -> Test:
     """Compile `{"path": value_condition, "$or": [...], ...}`: every entry must pass."""
     if type(condition) is not dict:
@@ -154,17 +157,17 @@ def compile_condition(condition: Any) -> Test:
     for key, value in condition.items():
         if type(key) is not str:
             raise MalformedConditionError(f"condition key {key!r} is not a string")
-        if key == "$or":
+        if not key.startswith("$") or key not in _LOGICAL:
+            # Any other key, "$groups" included, is an attribute path.
+            tests.append(_path_test(key, compile_value(value)))
+        elif key == "$or":
             tests.append(_any_of(_condition_list(value, key)))
         elif key == "$nor":
             tests.append(_negate(_any_of(_condition_list(value, key))))
         elif key == "$and":
             tests.append(_all_of(_condition_list(value, key)))
-        elif key == "$not":
-            tests.append(_negate(compile_condition(value)))
         else:
-            # Any other key, "$groups" included, is an attribute path.
-            tests.append(_path_test(key, compile_value(value)))
+            tests.append(_negate(compile_condition(value)))
     return _all_of(tests)
 
 
@@ -173,11 +176,12 @@ def compile_condition(condition: Any) -> Test:
 
 def is_operator_object(value: Any) -> bool:
     """Non-empty, and every key starts with "$" (an empty object is a literal {})."""
-    return (
-        type(value) is dict
-        and len(value) > 0
-        and all(type(key) is str and key.startswith("$") for key in value)
-    )
+    if type(value) is not dict or not value:
+        return False
+    for key in value:  # noqa: SIM110 - a loop is cheaper than all() here
+        if type(key) is not str or not key.startswith("$"):
+            return False
+    return True
 
 
 def _string_equals(expected: str, insensitive: bool) -> Test:
@@ -212,10 +216,9 @@ def _json_equals(expected: Any) -> Test:
     # JSON.stringify(value) === JSON.stringify(condition): only a value of the same
     # JSON kind (array or object) can produce the same text.
     kind = type(expected)
-    text = stringify(expected)
 
     def equals(value: Any, groups: SavedGroups | None) -> bool:
-        return type(value) is kind and stringify(value) == text
+        return type(value) is kind and json_equal(value, expected)
 
     return equals
 
@@ -278,9 +281,10 @@ def _ordering(numbers: Callable[[Any, Any], bool], general: Callable[[Any, Any],
         if type(expected) in NUMBER_TYPES:
 
             def with_number(value: Any, groups: SavedGroups | None) -> bool:
+                # Against a number, JavaScript compares ToNumber(value); NaN fails.
                 if type(value) in NUMBER_TYPES:
                     return numbers(value, expected)
-                return general(value, expected)
+                return numbers(to_number(value), expected)
 
             return with_number
         if type(expected) is str:
@@ -387,6 +391,8 @@ def _in(expected: Any) -> Test:
 
 
 def _includes(values: list[Any], value: Any) -> bool:
+    if type(value) is str:
+        return value in values  # a str equals only a str
     if type(value) is list:
         return any(same_value_zero(item, candidate) for item in value for candidate in values)
     return any(same_value_zero(value, candidate) for candidate in values)

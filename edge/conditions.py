@@ -67,12 +67,31 @@ def compile(condition: Condition) -> Predicate:
     return _guard(test)
 
 
+# evaluate() remembers what it compiled, keyed by repr(condition): repr is exact for
+# JSON values (1, 1.0 and True differ) and costs far less than compiling again.
+_CACHE_SIZE = 512
+_compiled: dict[str, Test] = {}
+
+
 def evaluate(
     condition: Condition, attributes: Attributes, saved_groups: SavedGroups | None = None
 ) -> bool:
-    """Compile and test in one go (compile once and reuse the predicate in hot paths).
+    """Compile (or reuse the compiled) `condition` and test `attributes` with it.
+
+    Hot paths should hold on to `compile(condition)` instead: no key to build.
 
     >>> evaluate({"id": {"$inGroup": "staff"}}, {"id": 7}, {"staff": [7, 8]})
     True
     """
-    return compile(condition)(attributes, saved_groups)
+    try:
+        key = repr(condition)
+        test = _compiled.get(key)
+        if test is None:
+            test = compile_condition(condition)
+            if len(_compiled) >= _CACHE_SIZE:
+                del _compiled[next(iter(_compiled))]  # the oldest entry
+            _compiled[key] = test
+        return test(attributes, saved_groups)
+    except Exception:
+        # Malformed: as in compile(), false rather than an exception.
+        return False
