@@ -1,0 +1,169 @@
+"""The pieces of `runtime/<version>/`: Pyodide's core, the stdlib (as shipped and
+precompiled), the wheels and the lock file that names them. Used by infra.bundle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CACHETOOLS_VERSION",
+    "CORE_FILES",
+    "MSGPACK_VERSION",
+    "PYC_STDLIB",
+    "PYEMSCRIPTEN_PLATFORM",
+    "ROOT",
+    "BundleError",
+    "LockedWheel",
+    "compile_stdlib",
+    "esbuild",
+    "fetch_wheel",
+    "lock_entry",
+    "pyodide_dir",
+    "sha256_file",
+    "write_lock",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache"
+# Pinned with the dev extra in pyproject.toml; the browser gets the same versions.
+MSGPACK_VERSION = "1.2.4"
+CACHETOOLS_VERSION = "8.0.1"
+PYEMSCRIPTEN_PLATFORM = "pyemscripten_2026_0_wasm32"
+CORE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
+PYC_STDLIB = "python_stdlib.pyc.zip"
+
+
+class BundleError(RuntimeError):
+    """A bundle step failed; the message says which and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class LockedWheel:
+    name: str  # the lock key (normalized project name)
+    path: Path
+    imports: tuple[str, ...]
+    depends: tuple[str, ...] = ()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def pyodide_dir() -> Path:
+    found = ROOT / "node_modules" / "pyodide"
+    if not (found / "pyodide.mjs").is_file():
+        raise BundleError(
+            f"Pyodide is not installed at {found}; run 'npm ci' in {ROOT} (package.json pins it)."
+        )
+    return found
+
+
+def esbuild(entry: Path, out: Path, *, fmt: str, target: str, define: dict[str, str]) -> Path:
+    exe = ROOT / "node_modules" / ".bin" / "esbuild"
+    if not exe.exists():
+        raise BundleError(f"esbuild is not installed at {exe}; run 'npm ci' in {ROOT}.")
+    args = [str(exe), str(entry), "--bundle", "--minify", f"--format={fmt}", f"--target={target}"]
+    args += [f"--define:{k}={json.dumps(v)}" for k, v in sorted(define.items())]
+    args += [f"--outfile={out}", "--log-level=warning", "--legal-comments=none"]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BundleError(f"esbuild could not build {entry.name}: {done.stderr.strip()}")
+    return out
+
+
+def fetch_wheel(requirement: str, *, platform: str | None = None) -> Path:
+    """A wheel from PyPI, downloaded once into .cache/wheels (pip's own client)."""
+    name, _, version = requirement.partition("==")
+    wheels = CACHE / "wheels"
+    pattern = f"{name.replace('-', '_')}-{version}-*.whl"
+    matches = [
+        p for p in sorted(wheels.glob(pattern)) if platform is None or platform in p.name
+    ] if wheels.is_dir() else []
+    if matches:
+        return matches[0]
+    wheels.mkdir(parents=True, exist_ok=True)
+    args = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
+    args += ["--only-binary=:all:", "--dest", str(wheels), requirement]
+    if platform is not None:
+        args += ["--platform", platform, "--python-version", "3.14", "--implementation", "cp"]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    matches = [p for p in sorted(wheels.glob(pattern)) if platform is None or platform in p.name]
+    if done.returncode != 0 or not matches:
+        raise BundleError(
+            f"could not download {requirement} ({platform or 'any platform'}) from PyPI: "
+            f"{done.stderr.strip() or 'no wheel found'}"
+        )
+    return matches[0]
+
+
+def lock_entry(wheel: LockedWheel) -> dict[str, Any]:
+    """One `packages` entry of pyodide-lock.json, written by hand because
+    `pyodide lockfile add-wheels` refuses msgpack's pyemscripten tag."""
+    version = wheel.path.name.split("-")[1]
+    return {
+        "name": wheel.name,
+        "version": version,
+        "file_name": wheel.path.name,
+        "install_dir": "site",
+        "sha256": sha256_file(wheel.path),
+        "package_type": "package",
+        "imports": list(wheel.imports),
+        "depends": list(wheel.depends),
+        "unvendored_tests": False,
+        "tool": {},
+    }
+
+
+def write_lock(out: Path, wheels: list[LockedWheel], *, perso: dict[str, Any]) -> Path:
+    """The lock file: Pyodide's own `info` block, our wheels only, and a `perso` block
+    that tells the worker which stdlib (and snapshot) to use."""
+    info = json.loads((pyodide_dir() / "pyodide-lock.json").read_text())["info"]
+    lock = {
+        "info": info,
+        "packages": {w.name: lock_entry(w) for w in sorted(wheels, key=lambda w: w.name)},
+        "perso": perso,
+    }
+    path = out / "pyodide-lock.json"
+    path.write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def compile_stdlib(out: Path) -> Path:
+    """python_stdlib.zip precompiled by Pyodide's own Python (in Node), cached by input hash."""
+    src = pyodide_dir() / "python_stdlib.zip"
+    script = ROOT / "snippet" / "tools" / "compile_stdlib.mjs"
+    key = hashlib.sha256(
+        (sha256_file(src) + sha256_file(script) + sha256_file(pyodide_dir() / "pyodide.asm.wasm"))
+        .encode()
+    ).hexdigest()[:16]
+    cached = CACHE / "stdlib" / f"{key}.zip"
+    if not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp")
+        done = subprocess.run(
+            ["node", str(script), str(pyodide_dir()), str(tmp)],
+            capture_output=True, text=True, check=False, timeout=600,
+        )
+        if done.returncode != 0 or not tmp.exists():
+            raise BundleError(f"compiling the stdlib inside Pyodide failed: {done.stderr.strip()}")
+        with zipfile.ZipFile(tmp) as z:
+            bad = z.testzip()
+        if bad is not None:
+            raise BundleError(f"the precompiled stdlib zip is corrupt at {bad}")
+        tmp.replace(cached)
+    target = out / PYC_STDLIB
+    shutil.copyfile(cached, target)
+    return target
