@@ -29,7 +29,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -304,26 +304,23 @@ def _now_iso() -> str:
 
 
 @contextlib.contextmanager
-def local_api() -> Iterator[ApiHandler | None]:
-    """The event API of `lambdas.local` (its backend started, and stopped on exit).
+def local_api(*, origin_ports: Iterable[int] = ()) -> Iterator[ApiHandler | None]:
+    """The event API of `lambdas.local`: its backend started, and stopped on exit.
 
+    `origin_ports` are the ports of pages allowed to send events (the dev server's).
     Yields None when `lambdas.local` does not exist; a backend that fails to start
-    raises, so `perso dev` can say why.
+    raises, so the caller can say why.
     """
     if importlib.util.find_spec("lambdas.local") is None:
         yield None
         return
     module = importlib.import_module("lambdas.local")
-    backend = module.start_local_backend(port=0)
+    backend = module.start_local_backend(port=0, origin_ports=list(origin_ports))
     try:
         api: ApiHandler = backend.api
         yield api
     finally:
-        for name in ("stop", "close", "shutdown"):
-            stop = getattr(backend, name, None)
-            if callable(stop):
-                stop()
-                break
+        backend.stop()
 
 
 # --- running -------------------------------------------------------------------------
@@ -389,12 +386,17 @@ def serve(
     port: int = DEFAULT_PORT,
     cdn_dir: Path,
     demo_dir: Path,
-    api: ApiHandler | None,
+    api: ApiHandler | None = None,
+    start_local_api: bool = False,
     host: str = "127.0.0.1",
     quiet: bool = False,
     echo: Callable[[str], None] = print,
 ) -> None:
-    """Serve until Ctrl-C, then stop cleanly (no traceback)."""
+    """Serve until Ctrl-C, then stop cleanly (no traceback).
+
+    With `start_local_api` (and no `api`), `lambdas.local` is started once the port is
+    known, so its CORS check admits the demo's origin, and stopped at the end.
+    """
     server, dev = make_server(
         host=host,
         port=port,
@@ -404,32 +406,23 @@ def serve(
         quiet=quiet,
         compress_cache=ROOT / ".cache" / "devserver",
     )
-    api_note = "lambdas.local" if api else "none: lambdas.local is not available"
-    echo(f"perso dev: demo  {dev.url}/")
-    echo(f"           cdn   {dev.url}/cdn/   (CloudFront cache headers, gzip + brotli)")
-    echo(f"           api   {dev.url}/v1/    ({api_note})")
-    echo("           Ctrl-C stops it.")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        echo("perso dev: stopped.")
-    finally:
-        server.server_close()
-
-
-@contextlib.contextmanager
-def _started_api() -> Iterator[ApiHandler | None]:
-    try:
-        manager = local_api()
-        api = manager.__enter__()
-    except Exception as exc:  # the demo still runs; the console says why /v1/ is down
-        typer.echo(f"perso dev: the local API did not start ({type(exc).__name__}: {exc})")
-        yield None
-        return
-    try:
-        yield api
-    finally:
-        manager.__exit__(None, None, None)
+    with contextlib.ExitStack() as stack:
+        stack.callback(server.server_close)
+        api_note = "given by the caller" if api else "none"
+        if api is None and start_local_api:
+            try:
+                dev.api = stack.enter_context(local_api(origin_ports=[dev.port]))
+                api_note = "lambdas.local" if dev.api else "none: lambdas.local is not there"
+            except Exception as exc:  # the demo still runs; the console says why /v1/ is down
+                api_note = f"none: lambdas.local did not start ({type(exc).__name__}: {exc})"
+        echo(f"perso dev: demo  {dev.url}/")
+        echo(f"           cdn   {dev.url}/cdn/   (CloudFront cache headers, gzip + brotli)")
+        echo(f"           api   {dev.url}/v1/    ({api_note})")
+        echo("           Ctrl-C stops it.")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            echo("perso dev: stopped.")
 
 
 def register(app: Any) -> None:
@@ -465,16 +458,14 @@ def register(app: Any) -> None:
         else:
             cdn_dir = cdn
         try:
-            with contextlib.ExitStack() as stack:
-                api = None if no_api else stack.enter_context(_started_api())
-                serve(
-                    port=port,
-                    cdn_dir=cdn_dir,
-                    demo_dir=ROOT / "demo",
-                    api=api,
-                    quiet=not verbose,
-                    echo=typer.echo,
-                )
+            serve(
+                port=port,
+                cdn_dir=cdn_dir,
+                demo_dir=ROOT / "demo",
+                start_local_api=not no_api,
+                quiet=not verbose,
+                echo=typer.echo,
+            )
         except OSError as exc:
             raise CommandError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}).") from exc
         finally:
