@@ -6,7 +6,7 @@ Periods are ROLLING windows ending at `now`, not calendar periods:
 |---|---|
 | `view` | on this page view (an experience fills one slot once, so only `max: 0` holds) |
 | `session` | since `profile["session"]["started"]` (none without a session) |
-| `day` / `week` / `month` | in the last 24 h / 7 x 24 h / 30 x 24 h |
+| `day` / `week` / `month` | in the last 24 h / 7 x 24 h / 30 x 24 h (`(now - w, now]`) |
 | `lifetime` | ever (as far as the device remembers) |
 
 Why rolling: a calendar day needs the visitor's time zone database (Pyodide does not
@@ -96,9 +96,10 @@ _ALWAYS = (float("-inf"), float("inf"))
 
 
 def _rolling(timestamps: Any, *, now: float, window: float) -> tuple[int, float, float]:
-    # Besides the count, the moments between which it stays the same: a counted
-    # exposure leaves the window at ts + window, an older one left it at ts + window.
-    # The decision cache uses them to know how long a cached result holds.
+    # The window is (now - window, now]: an exposure counts while now < ts + window.
+    # Besides the count, the span [low, high) in which it stays the same: a counted
+    # exposure leaves at ts + window, an older one left then. The result cache uses it
+    # to know how long a cached result holds.
     count, low, high = 0, float("-inf"), float("inf")
     if not isinstance(timestamps, list):
         return count, low, high
@@ -107,7 +108,7 @@ def _rolling(timestamps: Any, *, now: float, window: float) -> tuple[int, float,
         moment = parse_timestamp(value)
         if moment is None:
             continue
-        if moment >= since:
+        if moment > since:
             count += 1
             high = min(high, moment + window)
         else:
