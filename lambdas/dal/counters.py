@@ -149,7 +149,9 @@ class DynamoCounters:
                 self._client.update_item,
                 TableName=self._table,
                 Key=_key(owner, "P"),
-                UpdateExpression="SET recent = :r, segments = :s ADD visits :v",
+                # placeholders: SEGMENTS and others are DynamoDB reserved words
+                UpdateExpression="SET #r = :r, #s = :s ADD #v :v",
+                ExpressionAttributeNames={"#r": "recent", "#s": "segments", "#v": "visits"},
                 ExpressionAttributeValues={
                     ":r": _SER.serialize(recent),
                     ":s": _SER.serialize(segments_after),
@@ -161,27 +163,27 @@ class DynamoCounters:
     def _profile_add(
         self, owner: str, change: ProfileChange, *, follow: bool = True
     ) -> dict[str, Any]:
-        names = {"#m" + str(i): m for i, m in enumerate(_MAPS)}
+        names: dict[str, str] = {"#value": "value", "#day": "lastday", "#now": "updated"}
         values: dict[str, Any] = {
             ":day": {"S": change.day},
             ":now": _num(int(time.time())),
             ":val": _num(change.value),
         }
-        sets = ["lastday = :day", "updated = :now"]
+        sets = ["#day = :day", "#now = :now"]
         adds = ["#value :val"]
-        names["#value"] = "value"
         for index, (map_name, entries) in enumerate(
-            (("#m0", change.counts), ("#m1", change.expo), ("#m3", change.conv))
+            (("counts", change.counts), ("expo", change.expo), ("conv", change.conv))
         ):
             for key_index, (key, amount) in enumerate(entries.items()):
-                ref = f"#k{index}_{key_index}"
-                names[ref] = key
+                names[f"#m{index}"] = map_name
+                names[f"#k{index}_{key_index}"] = key
                 values[f":a{index}_{key_index}"] = _num(amount)
-                adds.append(f"{map_name}.{ref} :a{index}_{key_index}")
+                adds.append(f"#m{index}.#k{index}_{key_index} :a{index}_{key_index}")
         for key_index, (key, variant) in enumerate(change.assign.items()):
+            names["#assign"] = "assign"
             names[f"#s{key_index}"] = key
             values[f":s{key_index}"] = {"S": variant}
-            sets.append(f"#m2.#s{key_index} = :s{key_index}")
+            sets.append(f"#assign.#s{key_index} = :s{key_index}")
         args = {
             "TableName": self._table,
             "Key": _key(owner, "P"),
