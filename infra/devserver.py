@@ -136,6 +136,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._file(self.server.dev.demo_dir, unquote(path.lstrip("/")), cdn=False)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the browser went away (navigations, aborted routes): nothing to answer
+        except Exception as exc:  # a bug here must show as a 500 with its cause, not a hang
+            with contextlib.suppress(OSError):
+                self._plain(500, f"The dev server failed on {path}: {type(exc).__name__}: {exc}")
 
     # --- /v1/ -------------------------------------------------------------------
 
@@ -209,7 +212,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _snippet(self) -> str:
         render = self.server.dev.snippet or _default_snippet
-        return render(DEMO_SITE, "/cdn/", "/v1/")
+        # The embed code wants absolute URLs: this server, as the browser addressed it.
+        origin = f"http://{self.headers.get('Host') or f'127.0.0.1:{self.server.dev.port}'}"
+        return render(DEMO_SITE, f"{origin}/cdn", f"{origin}/v1")
 
     def _plain(self, status: int, message: str, *, allow: str | None = None) -> None:
         body = json.dumps({"error": message}).encode()

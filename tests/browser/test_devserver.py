@@ -162,7 +162,8 @@ def test_demo_pages_carry_the_snippet_in_place_of_the_marker(cdn: Path) -> None:
 
     with running(cdn_dir=cdn, snippet=snippet, compress_cache=None) as dev:
         html = requests.get(dev.url + "/", timeout=10).text
-    assert "<script>/* demo-shop /cdn/ /v1/ */</script>" in html
+        url = dev.url
+    assert f"<script>/* demo-shop {url}/cdn {url}/v1 */</script>" in html
     assert "<!--perso:snippet-->" not in html
 
 
