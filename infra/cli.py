@@ -26,7 +26,7 @@ from typing import Annotated, Any
 import typer
 from typer._click import exceptions as click_exceptions
 
-__all__ = ["COMMAND_MODULES", "CommandError", "app", "main"]
+__all__ = ["COMMAND_MODULES", "CommandError", "app", "main", "register_commands"]
 
 # Modules that add commands to `app` through their `register(app)` function.
 COMMAND_MODULES = ("infra.bundle", "infra.devserver", "infra.deploy")
@@ -219,18 +219,26 @@ def _parse_now(value: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _register_command_modules() -> None:
-    for name in COMMAND_MODULES:
+def register_commands(target: typer.Typer, names: Sequence[str] = COMMAND_MODULES) -> list[str]:
+    """Call `register(target)` of each module in `names`; returns those registered.
+
+    A module that does not exist is skipped, but only when the missing module is that
+    very module: an import error inside it (a missing dependency) still surfaces.
+    """
+    registered: list[str] = []
+    for name in names:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name == name:
                 continue  # that part is not written yet
             raise
-        module.register(app)
+        module.register(target)
+        registered.append(name)
+    return registered
 
 
-_register_command_modules()
+register_commands(app)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
