@@ -1,7 +1,8 @@
 """The boto3 DynamoDB client, created once per process.
 
-Timeouts are short and botocore's own retries few: the write path has its own bounded
-retry with jitter (`lambdas.dal.store`), and a Lambda must answer well within its timeout.
+Timeouts are short and botocore does not retry: `lambdas.dal.store` owns the retry policy
+(bounded, exponential backoff with full jitter, tens of milliseconds; botocore's standard
+mode would wait up to seconds), and a Lambda must answer well within its timeout.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ __all__ = ["make_client", "reset_clients"]
 _CONFIG = Config(
     connect_timeout=2,
     read_timeout=5,
-    retries={"mode": "standard", "max_attempts": 2},
+    retries={"mode": "standard", "total_max_attempts": 1},
     max_pool_connections=16,
 )
 

@@ -213,12 +213,20 @@ class Store:
         self._sites.clear()
 
     def _call(self, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except ClientError as exc:
-            raise StoreUnavailable(f"the event store failed ({_code(exc)}); retry later") from exc
-        except BotoCoreError as exc:
-            raise StoreUnavailable("the event store could not be reached; retry later") from exc
+        """One request, retried like the batch writes when DynamoDB throttles."""
+        for attempt in range(self.attempts):
+            try:
+                return fn()
+            except ClientError as exc:
+                if _code(exc) not in RETRYABLE_CODES or attempt + 1 == self.attempts:
+                    raise StoreUnavailable(
+                        f"the event store failed ({_code(exc)}); retry later"
+                    ) from exc
+            except BotoCoreError as exc:
+                raise StoreUnavailable("the event store could not be reached; retry later") from exc
+            self.retries += 1
+            self.sleep(random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt)))
+        raise AssertionError("unreachable: the loop returns or raises")
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
