@@ -270,3 +270,10 @@ def test_installed_perso_exit_codes_and_no_traceback(bad_file: Path) -> None:
     usage = subprocess.run([str(PERSO), "simulate"], capture_output=True, text=True, timeout=60)
     assert usage.returncode == 2
     assert "Traceback" not in usage.stderr and usage.stderr.startswith("perso: ")
+
+
+def test_importing_edge_does_not_import_yaml() -> None:
+    # The browser wheel has no PyYAML: only compiling may import it.
+    code = "import edge.compiler, edge.artifact, edge.schema, sys; print('yaml' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
