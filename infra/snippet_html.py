@@ -25,11 +25,14 @@ class SnippetError(ValueError):
 
 
 def _url(value: str, what: str) -> str:
+    if value.startswith("/") and not value.startswith("//"):
+        return value.rstrip("/") or "/"  # same origin as the page (the dev server's /cdn/)
     parts = urlsplit(value)
     local = parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
     if not parts.netloc or not (parts.scheme == "https" or local):
         raise SnippetError(
-            f"{what} must be an absolute https:// URL (http:// only on localhost), got {value!r}"
+            f"{what} must be an https:// URL (http:// only on localhost) or a path starting "
+            f"with /, got {value!r}"
         )
     return value.rstrip("/")
 
@@ -64,8 +67,11 @@ def init_call(*, site: str, cdn: str, api: str | None = None, hide: int = 300) -
 
 def snippet_html(*, site: str, cdn: str, api: str | None = None, hide: int = 300) -> str:
     call = init_call(site=site, cdn=cdn, api=api, hide=hide)
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(cdn))
-    return (
-        f'<link rel="preconnect" href="{origin}" crossorigin>\n'
-        f"<script>{minified_stub()}\n{call}</script>"
+    parts = urlsplit(cdn)
+    # A preconnect only helps for another origin.
+    hint = (
+        f'<link rel="preconnect" href="{parts.scheme}://{parts.netloc}" crossorigin>\n'
+        if parts.netloc
+        else ""
     )
+    return f"{hint}<script>{minified_stub()}\n{call}</script>"

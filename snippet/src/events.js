@@ -15,7 +15,9 @@ export function makeEvents({ site, api, store, consent, visitor, onVisitor, log 
   let timer = null;
   let sending = false;
   let failures = 0;
-  const url = api ? `${api.replace(/\/+$/, "")}/v1/events` : "";
+  // `api` is the API's base URL; "/v1/events" is appended unless the base already ends in /v1.
+  const base = api ? api.replace(/\/+$/, "") : "";
+  const url = base ? `${base}${/\/v1$/.test(base) ? "" : "/v1"}/events` : "";
 
   function persist() { if (queue.length) store.set("q", queue, "analytics"); else store.del("q"); }
   function schedule(ms) {

@@ -223,7 +223,10 @@ function boot(win) {
     }
     if (!instant && !spa) {
       if (S.hider) S.hider.showAll();
-      S.hider = makeHider(doc, opts.hide, () => log(`no decision within ${opts.hide} ms; page defaults are shown`, "hide-timeout"));
+      S.hider = makeHider(doc, opts.hide, () => {
+        // Expected while the engine boots on a first view: a note, not an error.
+        if (win.console) console.info(`perso: no decision within ${opts.hide} ms; hidden slots are shown with their defaults`);
+      });
       const sel = { "*": "[data-perso-hide]" };
       opts.hideSelectors.forEach((s, i) => { sel[`opt${i}`] = s; });
       const known = S.store.get("s");
@@ -342,7 +345,10 @@ function boot(win) {
       let cache = S.store.get("d");
       if (!cache || cache.v !== version || typeof cache.e !== "object") cache = { v: version, e: {} };
       // Redirects are never replayed from the cache: a stale one would move the visitor.
-      cache.e[S.view.key] = { t: Date.now(), d: compact.filter((d) => !(d.content && d.content.redirect)) };
+      // Stored under the key the next view will compute: its "before" profile is this
+      // view's "after" one, and consent or segments may have changed since this view began.
+      const nextKey = contextKey(S.view.signals, { consent: S.consent.state, segments: S.segments, profile: S.profile, custom });
+      cache.e[nextKey] = { t: Date.now(), d: compact.filter((d) => !(d.content && d.content.redirect)) };
       const keys = Object.keys(cache.e).sort((a, b) => cache.e[b].t - cache.e[a].t);
       for (const k of keys.slice(MAX_CACHED_CONTEXTS)) delete cache.e[k];
       S.store.set("d", cache, "personalization");
