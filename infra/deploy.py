@@ -163,6 +163,8 @@ def rollback(
     from lambdas.dal.cdn import CdnUnavailable
     from lambdas.logic.publish import PublishError, rollback_site
 
+    if not _SITE.fullmatch(site):
+        raise CommandError(f"site {site!r} is not a site id (lowercase letters, digits, '-').")
     target = resolve_target(
         bucket=bucket,
         distribution=distribution,
