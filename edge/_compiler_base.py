@@ -50,9 +50,17 @@ class Checker:
         self.report((line, f"{where} must be a mapping, not {kind_of(value)}."))
         return None
 
-    def keys(self, value: _yaml.LineDict, allowed: tuple[str, ...], *, where: str) -> None:
+    def keys(
+        self,
+        value: _yaml.LineDict,
+        allowed: tuple[str, ...],
+        *,
+        where: str,
+        reported: tuple[str, ...] = (),
+    ) -> None:
+        """Report keys not in `allowed` (those in `reported` have their own message)."""
         for key in value:
-            if key not in allowed:
+            if key not in allowed and key not in reported:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}."
                 self.report((value.line_of(key), f"unknown key {key!r} in {where}; {hint}"))

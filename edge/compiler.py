@@ -87,7 +87,7 @@ class _Compiler(ExperienceChecker):
             return None
         if "learned" in top:
             self.report((top.line_of("learned"), "learned is written by the publisher; remove it."))
-        self.keys(top, (*TOP_LEVEL_KEYS, "learned"), where="the ruleset")
+        self.keys(top, TOP_LEVEL_KEYS, where="the ruleset", reported=("learned",))
         site = self._site(top)
         timezone = self.timezone(top.get("timezone", "UTC"), line=top.line_of("timezone"))
         holdout = self.fraction(

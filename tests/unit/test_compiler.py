@@ -133,6 +133,14 @@ def test_each_rejection_names_its_line(text: str, line: int, needle: str) -> Non
     assert needle in problem.message, str(problem)
 
 
+def test_unknown_key_without_a_close_match_lists_the_allowed_ones() -> None:
+    problem = one_problem("site: demo\nzzz: 1\n")
+    assert problem.message == (
+        "unknown key 'zzz' in the ruleset; allowed: site, timezone, holdout, policy, journey, "
+        "segments, slots, experiences, catalog."
+    )
+
+
 def test_site_is_required() -> None:
     problem = one_problem("slots: {}\n")
     assert "site is missing" in problem.message
