@@ -1,0 +1,155 @@
+"""`perso bundle`: the CDN tree, its lock file and the immutable runtime directory.
+
+A real build (esbuild, the edge wheel, PyPI wheels cached in .cache/wheels, the stdlib
+precompiled inside Pyodide under Node, cached in .cache/stdlib) into a temporary folder;
+one test boots the built runtime in Pyodide under Node to prove the lock file loads.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from edge import artifact
+from edge.model import Experience, Ruleset, Slot, Variant
+from infra._bundle_runtime import CORE_FILES, PYC_STDLIB, sha256_file
+from infra.bundle import Bundle, BundleError, build_bundle, runtime_version
+from infra.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
+    return build_bundle(out=tmp_path_factory.mktemp("cdn"))
+
+
+def _lock(bundle: Bundle) -> dict:
+    return json.loads((bundle.runtime_dir / "pyodide-lock.json").read_text())
+
+
+def test_tree_layout(bundle: Bundle) -> None:
+    assert (bundle.out / "perso.js").is_file() and (bundle.out / "stub.js").is_file()
+    names = {p.name for p in bundle.runtime_dir.iterdir()}
+    expected = {*CORE_FILES, PYC_STDLIB, "worker.js", "pyodide-lock.json"}
+    assert expected <= names
+    wheels = sorted(n for n in names if n.endswith(".whl"))
+    assert [w.split("-")[0] for w in wheels] == ["cachetools", "msgpack", "perso_edge"]
+    assert "pyemscripten_2026_0_wasm32" in next(w for w in wheels if w.startswith("msgpack"))
+    # perso.js names the runtime directory it loads its worker from
+    assert bundle.version in (bundle.out / "perso.js").read_text()
+
+
+def test_lock_entries_point_at_files_with_matching_sha256(bundle: Bundle) -> None:
+    lock = _lock(bundle)
+    assert set(lock["packages"]) == {"perso-edge", "msgpack", "cachetools"}
+    for name, entry in lock["packages"].items():
+        path = bundle.runtime_dir / entry["file_name"]
+        assert path.is_file(), f"{name}: {entry['file_name']} is missing"
+        assert entry["sha256"] == sha256_file(path), name
+        assert entry["name"] == name and entry["package_type"] == "package"
+        assert entry["install_dir"] == "site"
+    assert lock["packages"]["perso-edge"]["imports"] == ["edge"]
+    assert sorted(lock["packages"]["perso-edge"]["depends"]) == ["cachetools", "msgpack"]
+    pyodide_info = json.loads((ROOT / "node_modules/pyodide/pyodide-lock.json").read_text())
+    assert lock["info"] == pyodide_info["info"]
+    assert lock["perso"]["stdlib"] == PYC_STDLIB
+
+
+def test_edge_wheel_leaves_the_compiler_out(bundle: Bundle) -> None:
+    entry = _lock(bundle)["packages"]["perso-edge"]
+    with zipfile.ZipFile(bundle.runtime_dir / entry["file_name"]) as wheel:
+        names = wheel.namelist()
+    assert "edge/bridge.py" in names and "edge/decide.py" in names
+    assert "edge/compiler.py" not in names
+
+
+def test_precompiled_stdlib_has_a_pyc_for_every_module(bundle: Bundle) -> None:
+    with zipfile.ZipFile(bundle.runtime_dir / "python_stdlib.zip") as src:
+        sources = {n for n in src.namelist() if n.endswith(".py")}
+    with zipfile.ZipFile(bundle.runtime_dir / PYC_STDLIB) as pyc:
+        names = set(pyc.namelist())
+    assert {n + "c" for n in sources} <= names
+    assert not any(n.endswith(".py") for n in names)
+
+
+def test_version_directory_is_content_addressed_and_immutable(bundle: Bundle) -> None:
+    digests = {p.name: sha256_file(p) for p in bundle.runtime_dir.iterdir()}
+    assert bundle.version == runtime_version(digests)
+    # Building again gives the same directory and leaves it untouched
+    again = build_bundle(out=bundle.out)
+    assert again.version == bundle.version
+    assert {p.name: sha256_file(p) for p in again.runtime_dir.iterdir()} == digests
+    # A directory of that version with other bytes is never overwritten
+    victim = bundle.runtime_dir / "worker.js"
+    original = victim.read_bytes()
+    victim.write_bytes(original + b"\n// tampered")
+    try:
+        with pytest.raises(BundleError, match="must never change"):
+            build_bundle(out=bundle.out)
+    finally:
+        victim.write_bytes(original)
+
+
+def test_built_runtime_boots_in_pyodide_and_decides(bundle: Bundle, tmp_path: Path) -> None:
+    # Given an artifact and the bundle's lock file, Pyodide (Node) loads exactly the
+    # locked wheels, with the precompiled stdlib, and edge.bridge decides.
+    ruleset = Ruleset(
+        site="s",
+        slots={"hero": Slot("hero", "#hero")},
+        experiences=(
+            Experience(
+                id="hi", slot="hero", consent="none", variants=(Variant("v", 1.0, {"text": "Oi"}),)
+            ),
+        ),
+    )
+    art = artifact.encode(ruleset)
+    (tmp_path / "a.msgpack").write_bytes(art.data)
+    script = tmp_path / "boot.mjs"
+    runtime = bundle.runtime_dir
+    script.write_text(
+        f"""
+import {{ readFileSync }} from "node:fs";
+const {{ loadPyodide }} = await import({json.dumps(str(runtime / "pyodide.mjs"))});
+const lock = JSON.parse(readFileSync({json.dumps(str(runtime / "pyodide-lock.json"))}, "utf8"));
+const py = await loadPyodide({{
+  indexURL: {json.dumps(str(runtime) + "/")}, lockFileContents: lock,
+  packageBaseUrl: {json.dumps(str(runtime) + "/")},
+  stdLibURL: {json.dumps(str(runtime) + "/")} + lock.perso.stdlib,
+  packages: Object.keys(lock.packages),
+}});
+const bridge = py.pyimport("edge.bridge");
+const bytes = py.toPy(new Uint8Array(readFileSync({json.dumps(str(tmp_path / "a.msgpack"))})));
+const loaded = JSON.parse(bridge.load_artifact(bytes, {json.dumps(art.sha256)}));
+const out = JSON.parse(bridge.decide_json("{{}}", "{{}}", "2026-11-25T12:00:00Z"));
+const origin = py.runPython("import json; json.__spec__.origin");
+console.log(JSON.stringify({{loaded, out, origin, in_pyodide: bridge.IN_PYODIDE}}));
+"""
+    )
+    done = subprocess.run(
+        ["node", str(script)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["loaded"]["ok"] is True
+    assert report["out"]["decisions"][0]["content"] == {"text": "Oi"}
+    assert report["in_pyodide"] is True
+    assert report["origin"].endswith(".pyc")  # the stdlib came precompiled
+
+
+def test_snippet_command_prints_head_html_and_refuses_bad_options() -> None:
+    runner = CliRunner()
+    ok = runner.invoke(app, ["snippet", "--site", "demo-shop", "--cdn", "https://cdn.example/p"])
+    assert ok.exit_code == 0, ok.output
+    assert '<link rel="preconnect" href="https://cdn.example" crossorigin>' in ok.output
+    assert 'perso.init({"site":"demo-shop","cdn":"https://cdn.example/p","hide":300});' in ok.output
+    bad = runner.invoke(app, ["snippet", "--site", "Demo Shop", "--cdn", "https://cdn.example"])
+    assert bad.exit_code == 2
+    assert "site must be lowercase letters, digits and dashes, got 'Demo Shop'" in bad.output
+    insecure = runner.invoke(app, ["snippet", "--site", "a", "--cdn", "http://cdn.example"])
+    assert insecure.exit_code == 2 and "https://" in insecure.output
