@@ -7,6 +7,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.compiler import CompileResult, Problem, compile_file, compile_text
 
@@ -366,3 +368,65 @@ def test_the_example_compiles_and_uses_every_content_kind() -> None:
     assert {e.allocation for e in rs.experiences} == {"fixed", "bandit"}
     assert {e.consent for e in rs.experiences} == {"none", "personalization"}
     assert rs.holdout == 0.05 and rs.journey and rs.catalog
+
+
+# --- robustness: never an exception, whatever the YAML holds ------------------------
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["", "x", "$segment", "pt", "hero", "(["]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(["id", "slot", "$segment", "$and", "text", "a"]), inner, max_size=3
+        ),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    path=st.sampled_from(
+        [
+            ("timezone",),
+            ("holdout",),
+            ("policy",),
+            ("journey",),
+            ("segments",),
+            ("segments", "pt"),
+            ("slots",),
+            ("slots", "hero"),
+            ("experiences",),
+            ("experiences", 0),
+            ("experiences", 0, "audience"),
+            ("experiences", 0, "schedule"),
+            ("experiences", 0, "frequency"),
+            ("experiences", 0, "variants"),
+            ("experiences", 0, "variants", 0),
+            ("experiences", 0, "variants", 0, "content"),
+            ("catalog",),
+        ]
+    ),
+    value=_VALUES,
+)
+def test_any_value_anywhere_gives_problems_not_exceptions(
+    path: tuple[str | int, ...], value: object
+) -> None:
+    import yaml
+
+    data = yaml.safe_load(BASE)
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    result = compile_text(yaml.safe_dump(data), filename="fuzz.yaml")
+    assert (result.ruleset is None) == bool(result.problems)
+    for problem in result.problems:
+        assert problem.line >= 1 and problem.message.endswith((".", "?"))
