@@ -21,11 +21,23 @@ __all__ = [
     "DESKTOP",
     "IPHONE",
     "PIXEL",
+    "RETURNING_VISITOR",
     "RecordedRequest",
     "RecordingApi",
+    "debug",
+    "seed_returning_visitor",
+    "serve_ruleset",
     "storage_snapshot",
+    "wait_for_decision",
 ]
 
+SITE = "demo-shop"
+# A fixed visitor id outside the 5% holdout of examples/demo-shop.yaml (checked by
+# `seed_returning_visitor`), so audience tests cannot land in the holdout by chance.
+RETURNING_VISITOR = "11111111-2222-4333-8444-555555555555"
+ENGINE_TIMEOUT_MS = 90_000  # a cold Pyodide boot on 2 busy cores, with slack
+
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -149,3 +161,79 @@ def storage_snapshot(page: Any) -> dict[str, Any]:
     snapshot: dict[str, Any] = page.evaluate(STORAGE_SNAPSHOT_JS)
     snapshot["context_cookies"] = page.context.cookies()
     return snapshot
+
+
+def wait_for_decision(page: Any, *, timeout: float = ENGINE_TIMEOUT_MS) -> dict[str, Any]:
+    """Wait until the worker decided (or the runtime gave up); the debug record."""
+    page.wait_for_function(
+        "() => { const d = window.__persoDebug;"
+        " return !!d && (d.first_decision_ms !== null || d.errors.length > 0); }",
+        timeout=timeout,
+    )
+    return debug(page)
+
+
+def debug(page: Any) -> dict[str, Any]:
+    record: dict[str, Any] = page.evaluate("() => JSON.parse(JSON.stringify(window.__persoDebug))")
+    return record
+
+
+def seed_returning_visitor(context: Any, *, visitor: str = RETURNING_VISITOR) -> None:
+    """Give the context a visitor who accepted earlier: consent and id in perso's storage.
+
+    Done by an init script (before any page script), as the storage of an earlier visit
+    would be; written only when absent so the runtime's own writes are kept.
+    """
+    from edge import bucketing
+    from edge.compiler import compile_file
+
+    ruleset = compile_file(ROOT / "examples" / "demo-shop.yaml").ruleset
+    assert ruleset is not None, "examples/demo-shop.yaml does not compile"
+    share = bucketing.hash(f"{SITE}/holdout", visitor, 2)
+    assert share is not None and share >= ruleset.holdout, (
+        f"visitor {visitor} falls in the {ruleset.holdout:.0%} holdout; pick another id"
+    )
+    context.add_init_script(
+        f"""(() => {{
+  const put = (k, v) => {{ if (localStorage.getItem(k) === null) localStorage.setItem(k, v); }};
+  put("perso:{SITE}:c", JSON.stringify({{analytics: true, personalization: true}}));
+  put("perso:{SITE}:id", JSON.stringify({json.dumps(visitor)}));
+}})();"""
+    )
+
+
+def serve_ruleset(context: Any, data: bytes, *, sha256: str | None = None) -> str:
+    """Route this context's ruleset pointer and artifact to `data`; the artifact URL.
+
+    `sha256` is what the pointer claims (default: the real digest of `data`), so a test
+    can serve bytes that do not match their pointer.
+    """
+    import hashlib
+
+    digest = sha256 or hashlib.sha256(data).hexdigest()
+    path = f"rulesets/{SITE}/{digest}.msgpack"
+    pointer = {
+        "version": digest[:16],
+        "url": path,
+        "sha256": digest,
+        "published_at": "2026-11-01T00:00:00Z",
+    }
+    context.route(
+        f"**/cdn/rulesets/{SITE}/latest.json",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            headers={"Cache-Control": "no-store"},
+            body=json.dumps(pointer),
+        ),
+    )
+    context.route(
+        f"**/cdn/{path}",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/octet-stream",
+            headers={"Cache-Control": "public, max-age=31536000, immutable"},
+            body=data,
+        ),
+    )
+    return path
