@@ -31,6 +31,8 @@ from edge.types import Attributes, Content, Profile
 
 __all__ = [
     "DEFAULT_RECOMMEND_COUNT",
+    "ContentFiller",
+    "catalog_items",
     "fill_content",
     "has_placeholders",
     "lookup",
@@ -51,7 +53,8 @@ def _url_part(value: str) -> str:
     return quote(value, safe="")
 
 
-_ESCAPERS: dict[str, Callable[[str], str]] = {"html": html.escape, "redirect": _url_part}
+Escape = Callable[[str], str]
+_ESCAPERS: dict[str, Escape] = {"html": html.escape, "redirect": _url_part}
 
 
 def lookup(attributes: Mapping[str, Any], path: str) -> Any:
@@ -78,37 +81,116 @@ def _as_text(value: Any) -> str | None:
     return None
 
 
-def _fill_string(text: str, context: Mapping[str, Any], escape: Callable[[str], str]) -> str:
-    def replace(match: re.Match[str]) -> str:
-        value = _as_text(lookup(context, match.group(1)))
-        if value is None:
-            value = match.group(2) or ""
+class _Template:
+    """A string cut once into literals and lookups: filling it is a join, no regex."""
+
+    __slots__ = ("escape", "parts")
+
+    def __init__(self, parts: list[str | tuple[tuple[str, ...], str]], escape: Escape) -> None:
+        self.parts = parts
+        self.escape = escape
+
+    @classmethod
+    def parse(cls, text: str, escape: Escape) -> _Template:
+        parts: list[str | tuple[tuple[str, ...], str]] = []
+        last = 0
+        for match in _PLACEHOLDER.finditer(text):
+            parts.append(text[last : match.start()])
+            fallback = match.group(2) or ""
             # The fallback is author-written, but an `html` fallback is escaped too,
             # so `{x|<b>}` shows `<b>` rather than opening a tag.
-            return html.escape(value) if escape is html.escape else value
-        return escape(value)
+            if escape is html.escape:
+                fallback = html.escape(fallback)
+            parts.append((tuple(match.group(1).split(".")), fallback))
+            last = match.end()
+        parts.append(text[last:])
+        return cls(parts, escape)
 
-    return _PLACEHOLDER.sub(replace, text)
+    def fill(self, context: Mapping[str, Any]) -> str:
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            value = _as_text(_walk(context, part[0]))
+            out.append(part[1] if value is None else self.escape(value))
+        return "".join(out)
 
 
-def _fill(value: Any, context: Mapping[str, Any], escape: Callable[[str], str], depth: int) -> Any:
+def _walk(attributes: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    current: Any = attributes
+    for part in path:
+        if isinstance(current, Mapping):
+            current = current.get(part)
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return None
+    return current
+
+
+# A compiled value: the same shape as the content, with templates where strings
+# held placeholders; `_render` rebuilds only what holds a template.
+def _compile(value: Any, escape: Escape, depth: int) -> tuple[Any, bool]:
     if isinstance(value, str):
-        return _fill_string(value, context, escape) if "{" in value else value
+        if "{" in value and _PLACEHOLDER.search(value):
+            return _Template.parse(value, escape), True
+        return value, False
     if depth >= _MAX_DEPTH:
-        return value
+        return value, False
     if isinstance(value, dict):
-        return {k: _fill(v, context, escape, depth + 1) for k, v in value.items()}
+        items = {k: _compile(v, escape, depth + 1) for k, v in value.items()}
+        if any(dynamic for _, dynamic in items.values()):
+            return _Dynamic({k: v for k, (v, _) in items.items()}), True
+        return value, False
     if isinstance(value, list):
-        return [_fill(v, context, escape, depth + 1) for v in value]
+        members = [_compile(v, escape, depth + 1) for v in value]
+        if any(dynamic for _, dynamic in members):
+            return _Dynamic([v for v, _ in members]), True
+        return value, False
+    return value, False
+
+
+class _Dynamic:
+    __slots__ = ("value",)
+
+    def __init__(self, value: dict[str, Any] | list[Any]) -> None:
+        self.value = value
+
+
+def _render(value: Any, context: Mapping[str, Any]) -> Any:
+    if isinstance(value, _Template):
+        return value.fill(context)
+    if isinstance(value, _Dynamic):
+        inner = value.value
+        if isinstance(inner, dict):
+            return {k: _render(v, context) for k, v in inner.items()}
+        return [_render(v, context) for v in inner]
     return value
+
+
+class ContentFiller:
+    """A variant's content with its placeholders parsed once (at ruleset preparation).
+
+    >>> ContentFiller({"text": "Hi {name|you}", "data": {"n": 1}}).fill({"name": "Bo"})
+    {'text': 'Hi Bo', 'data': {'n': 1}}
+    """
+
+    __slots__ = ("compiled",)
+
+    def __init__(self, content: Content) -> None:
+        self.compiled = {
+            kind: _compile(value, _ESCAPERS.get(kind, _plain), 0)[0]
+            for kind, value in content.items()
+        }
+
+    def fill(self, context: Mapping[str, Any]) -> Content:
+        return {kind: _render(value, context) for kind, value in self.compiled.items()}
 
 
 def fill_content(content: Content, context: Mapping[str, Any]) -> Content:
     """A copy of `content` with every placeholder filled from `context`."""
-    return {
-        kind: _fill(value, context, _ESCAPERS.get(kind, _plain), 0)
-        for kind, value in content.items()
-    }
+    return ContentFiller(content).fill(context)
 
 
 def has_placeholders(value: Any, depth: int = 0) -> bool:
@@ -122,6 +204,15 @@ def has_placeholders(value: Any, depth: int = 0) -> bool:
     if isinstance(value, list):
         return any(has_placeholders(v, depth + 1) for v in value)
     return False
+
+
+def catalog_items(catalog: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """`{id: {**fields, "id": id}}` for every readable catalog entry (built once)."""
+    return {
+        item_id: {**fields, "id": item_id}
+        for item_id, fields in catalog.items()
+        if isinstance(item_id, str) and isinstance(fields, Mapping)
+    }
 
 
 def _str_list(value: Any) -> list[str]:
@@ -146,7 +237,7 @@ def resolve_recommend(
     spec: Any,
     *,
     learned: Learned,
-    catalog: Mapping[str, Mapping[str, Any]],
+    catalog: Mapping[str, dict[str, Any]],
     context: Attributes,
     profile: Profile,
 ) -> dict[str, Any] | None:
@@ -156,6 +247,8 @@ def resolve_recommend(
     item), or any name in `learned.recommendations` (such as "popular:<segment>").
     Items the visitor viewed (unless `exclude_viewed` is false), the current item,
     duplicates and ids missing from the catalog are dropped on the device.
+    `catalog` maps an id to its item dict, which already holds `"id"` (see
+    `catalog_items`); the items are shared, not copied.
     """
     if not isinstance(spec, Mapping):
         return None
@@ -176,11 +269,11 @@ def resolve_recommend(
     for item_id in candidates:
         if len(items) >= count:
             break
-        fields = catalog.get(item_id)
-        if item_id in skip or not isinstance(fields, Mapping):
+        item = catalog.get(item_id)
+        if item is None or item_id in skip:
             continue
         skip.add(item_id)
-        items.append({**fields, "id": item_id})
+        items.append(item)
     if not items:
         return None
     extra = {k: v for k, v in spec.items() if k not in ("list", "count", "exclude_viewed")}

@@ -29,8 +29,9 @@ from typing import Any
 from cachetools import LRUCache
 
 from edge import bucketing, conditions
-from edge._content import has_placeholders
-from edge.model import Experience, Learned, Ruleset, Variant
+from edge._content import ContentFiller, catalog_items, has_placeholders
+from edge._decide_result import Decision
+from edge.model import Experience, Frequency, Learned, Ruleset, Variant
 from edge.types import Attributes, Profile
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
     "compile_safely",
     "context_key",
     "prepare",
-    "result_key",
+    "profile_key",
     "visitor_id",
 ]
 
@@ -75,8 +76,15 @@ class PreparedExperience:
     end: float
     variant_index: dict[str, int]
     ranges: list[tuple[float, float]]
-    needs_fill: tuple[bool, ...]
+    fillers: tuple[ContentFiller | None, ...]
     is_recommend: tuple[bool, ...]
+    consent: str
+    # Hashing (several variants, coverage) or consent needs a visitor id.
+    needs_id: bool
+    frequency: Frequency | None
+    # The matched decision per variant when its content is static (no placeholder,
+    # no recommend list): decisions are frozen, so one object serves every call.
+    static: tuple[Decision | None, ...]
 
     @property
     def id(self) -> str:
@@ -104,6 +112,9 @@ class PreparedRuleset:
     ruleset: Ruleset
     slots: tuple[tuple[str, tuple[PreparedExperience, ...]], ...]
     journey: tuple[tuple[str, Predicate], ...]
+    catalog: dict[str, dict[str, Any]]
+    # Default decisions without trace, by (slot, reason): shared, they are frozen.
+    defaults: dict[tuple[str, str], Decision]
     memos: LRUCache[str, ContextMemo]
     # A visitor's hashes by experience index (-1: the holdout): they depend on the id
     # only, so they outlive the context (which changes every minute with local time).
@@ -116,6 +127,12 @@ class PreparedRuleset:
         if hashes is None:
             hashes = self.visitors[visitor] = {}
         return hashes
+
+    def default(self, slot: str, reason: str) -> Decision:
+        decision = self.defaults.get((slot, reason))
+        if decision is None:
+            decision = self.defaults[slot, reason] = Decision(slot, None, None, None, reason)
+        return decision
 
     def memo_for(self, key: str | None) -> ContextMemo:
         if key is None:
@@ -140,9 +157,10 @@ def context_key(context: Attributes) -> str | None:
     return _canonical(context)
 
 
-def result_key(context: Attributes, profile: Profile) -> str | None:
-    """The JSON of the context and of the profile parts `decide` reads, or None."""
-    return _canonical([context, *(profile.get(part) for part in _PROFILE_PARTS)])
+def profile_key(profile: Profile) -> str | None:
+    """The JSON of the profile parts `decide` reads (with the context key: the result
+    cache's key), or None."""
+    return _canonical([profile.get(part) for part in _PROFILE_PARTS])
 
 
 def visitor_id(context: Attributes) -> str | None:
@@ -175,6 +193,21 @@ def _weights(experience: Experience, learned: Learned) -> list[float]:
 
 
 def _prepare_experience(index: int, experience: Experience, learned: Learned) -> PreparedExperience:
+    fillers = tuple(
+        ContentFiller(v.content)
+        if isinstance(v.content, dict) and has_placeholders(v.content)
+        else None
+        for v in experience.variants
+    )
+    is_recommend = tuple(
+        isinstance(v.content, dict) and "recommend" in v.content for v in experience.variants
+    )
+    static = tuple(
+        None
+        if filler is not None or recommend
+        else Decision(experience.slot, experience.id, v.id, v.content, "matched")
+        for v, filler, recommend in zip(experience.variants, fillers, is_recommend, strict=True)
+    )
     return PreparedExperience(
         index=index,
         experience=experience,
@@ -185,12 +218,14 @@ def _prepare_experience(index: int, experience: Experience, learned: Learned) ->
         ranges=bucketing.get_bucket_ranges(
             len(experience.variants), experience.coverage, _weights(experience, learned)
         ),
-        needs_fill=tuple(
-            isinstance(v.content, dict) and has_placeholders(v.content) for v in experience.variants
-        ),
-        is_recommend=tuple(
-            isinstance(v.content, dict) and "recommend" in v.content for v in experience.variants
-        ),
+        fillers=fillers,
+        is_recommend=is_recommend,
+        consent=experience.consent,
+        needs_id=experience.consent != "none"
+        or len(experience.variants) > 1
+        or experience.coverage < 1,
+        frequency=experience.frequency,
+        static=static,
     )
 
 
@@ -209,6 +244,8 @@ def _build(ruleset: Ruleset) -> PreparedRuleset:
         ruleset,
         slots,
         journey,
+        catalog_items(ruleset.catalog),
+        {},
         LRUCache(maxsize=_CONTEXTS_KEPT),
         LRUCache(maxsize=_VISITORS_KEPT),
         LRUCache(maxsize=_RESULTS_KEPT),

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from edge import bucketing
-from edge._content import fill_content, resolve_recommend
+from edge._content import resolve_recommend
 from edge._decide_caps import cap_reached, exposure_count, session_exposures
 from edge._decide_explain import failed_at, format_epoch
 from edge._decide_prepare import (
@@ -43,7 +43,7 @@ from edge._decide_prepare import (
     PreparedRuleset,
     context_key,
     prepare,
-    result_key,
+    profile_key,
     visitor_id,
 )
 from edge._decide_result import HOLDOUT_EXPERIENCE, HOLDOUT_VARIANT, REASONS, Decision, Result
@@ -62,6 +62,7 @@ _RANK = {
     "coverage": 5,
     "no_recommendations": 6,
 }
+_REASON_AT = {rank: reason for reason, rank in _RANK.items()} | {0: "no_match"}
 _UNSET: Any = object()
 _HOLDOUT = -1  # the holdout's place among a visitor's cached hashes
 
@@ -102,12 +103,14 @@ def decide_unguarded(
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     moment = now.timestamp()
-    whole = None if explain else result_key(ctx, prof)
+    key = context_key(ctx)
+    parts = None if explain or key is None else profile_key(prof)
+    whole = None if parts is None else f"{key}\x00{parts}"
     if whole is not None:
         cached = prepared.results.get(whole)
         if cached is not None and cached[0] <= moment < cached[1]:
             return _copy(cached[2])
-    memo = prepared.memo_for(context_key(ctx))
+    memo = prepared.memo_for(key)
     if not memo.journey_known:
         memo.journey = _journey(prepared, ctx)
     journey: str | None = memo.journey
@@ -119,7 +122,7 @@ def decide_unguarded(
     if _in_holdout(ruleset, visitor, hashes):
         if explain:
             page_trace.append(f"holdout: visitor is in the {ruleset.holdout:.0%} global holdout")
-        decisions = [Decision(slot, None, None, None, "holdout") for slot in ruleset.slots]
+        decisions = [prepared.default(slot, "holdout") for slot in ruleset.slots]
         marker = {"experience": HOLDOUT_EXPERIENCE, "variant": HOLDOUT_VARIANT, "slot": None}
         result = Result(decisions, [marker], {}, journey, tuple(page_trace))
         low, high = -math.inf, math.inf
@@ -228,34 +231,41 @@ class _Page:
         return None
 
     def skip(self, candidate: PreparedExperience) -> str | None:
-        """Why `candidate` cannot fill its slot (steps 1-4), or None."""
-        experience = candidate.experience
+        """Why `candidate` cannot fill its slot (steps 1-4), or None.
+
+        The hottest code of `decide`: locals and precomputed fields, no helper calls.
+        """
         now, start, end = self.now, candidate.start, candidate.end
         if now < start:
-            self.high = min(self.high, start)
+            if start < self.high:
+                self.high = start
             return "schedule"
         if now >= end:
-            self.low = max(self.low, end)
+            if end > self.low:
+                self.low = end
             return "schedule"
-        self.low = max(self.low, start)
-        self.high = min(self.high, end)
-        purpose = experience.consent
+        if start > self.low:
+            self.low = start
+        if end < self.high:
+            self.high = end
+        purpose = candidate.consent
         if purpose != "none" and not self.consent.get(purpose):
             return "consent"
-        if self.visitor is None and (
-            purpose != "none" or len(experience.variants) > 1 or experience.coverage < 1
-        ):
+        if self.visitor is None and candidate.needs_id:
             return "consent"
-        matched = self.memo.audience.get(candidate.index)
+        audience = self.memo.audience
+        matched = audience.get(candidate.index)
         if matched is None:
-            matched = self.memo.audience[candidate.index] = candidate.audience(self.context)
+            matched = audience[candidate.index] = candidate.audience(self.context)
         if not matched:
             return "audience"
-        frequency = experience.frequency
+        frequency = candidate.frequency
         if frequency is not None:
-            count, low, high = exposure_count(frequency, experience.id, self.profile, now)
-            self.low = max(self.low, low)
-            self.high = min(self.high, high)
+            count, low, high = exposure_count(frequency, candidate.id, self.profile, now)
+            if low > self.low:
+                self.low = low
+            if high < self.high:
+                self.high = high
             if count >= frequency.max:
                 return "frequency_cap"
         return None
@@ -280,14 +290,14 @@ class _Page:
         content = candidate.variants[index].content
         if content is None:
             return None, True
-        if candidate.needs_fill[index]:
-            content = fill_content(content, self.context)
+        filler = candidate.fillers[index]
+        if filler is not None:
+            content = filler.fill(self.context)
         if candidate.is_recommend[index]:
-            ruleset = self.prepared.ruleset
             resolved = resolve_recommend(
                 content.get("recommend"),
-                learned=ruleset.learned,
-                catalog=ruleset.catalog,
+                learned=self.prepared.ruleset.learned,
+                catalog=self.prepared.catalog,
                 context=self.context,
                 profile=self.profile,
             )
@@ -297,56 +307,64 @@ class _Page:
         return content, True
 
     def decide_slot(self, slot: str, candidates: tuple[PreparedExperience, ...]) -> Decision:
-        trace: list[str] | None = [] if self.explain else None
+        explain = self.explain
         if not candidates:
-            return Decision(
-                slot,
-                None,
-                None,
-                None,
-                "no_match",
-                ("no experience targets it",) if trace is not None else (),
-            )
+            if explain:
+                return Decision(slot, None, None, None, "no_match", ("no experience targets it",))
+            return self.prepared.default(slot, "no_match")
         held = self.policy_reached()
         if held is not None:
-            lines = (f"page policy: {held} before this slot",) if trace is not None else ()
-            return Decision(slot, None, None, None, "policy", lines)
-        furthest = "no_match"
+            if explain:
+                line = f"page policy: {held} before this slot"
+                return Decision(slot, None, None, None, "policy", (line,))
+            return self.prepared.default(slot, "policy")
+        trace: list[str] = []
+        furthest = 0
         for candidate in candidates:
             reason = self.skip(candidate)
-            index, sticky = (-1, False) if reason is not None else self.variant_index(candidate)
-            if reason is None and index < 0:
-                reason = "coverage"
+            index = -1
             if reason is None:
-                content, available = self.content(candidate, index)
-                if not available:
-                    reason = "no_recommendations"
+                index, sticky = self.variant_index(candidate)
+                if index < 0:
+                    reason = "coverage"
                 else:
-                    return self.matched(slot, candidate, index, content, sticky, trace)
-            if _RANK[reason] > _RANK.get(furthest, 0):
-                furthest = reason
-            if trace is not None:
+                    decision = self.matched(slot, candidate, index, sticky, trace)
+                    if decision is not None:
+                        return decision
+                    reason = "no_recommendations"
+            rank = _RANK[reason]
+            if rank > furthest:
+                furthest = rank
+            if explain:
                 trace.append(self.describe(candidate, reason, index))
-        return Decision(slot, None, None, None, furthest, tuple(trace or ()))
+        reason = _REASON_AT[furthest]
+        if explain:
+            return Decision(slot, None, None, None, reason, tuple(trace))
+        return self.prepared.default(slot, reason)
 
     def matched(
         self,
         slot: str,
         candidate: PreparedExperience,
         index: int,
-        content: Content | None,
         sticky: bool,
-        trace: list[str] | None,
-    ) -> Decision:
-        experience_id = candidate.experience.id
+        trace: list[str],
+    ) -> Decision | None:
+        """The decision for a candidate that fills the slot (None: no recommendations)."""
         variant_id = candidate.variants[index].id
-        self.exposures.append({"experience": experience_id, "variant": variant_id, "slot": slot})
+        decision = None if self.explain else candidate.static[index]
+        if decision is None:
+            content, available = self.content(candidate, index)
+            if not available:
+                return None
+            if self.explain:
+                how = " (sticky)" if sticky else ""
+                trace.append(f"{candidate.id}: matched, variant {variant_id}{how}")
+            decision = Decision(slot, candidate.id, variant_id, content, "matched", tuple(trace))
+        self.exposures.append({"experience": candidate.id, "variant": variant_id, "slot": slot})
         if self.visitor is not None:
-            self.assignments[experience_id] = variant_id
-        if trace is not None:
-            how = " (sticky)" if sticky else ""
-            trace.append(f"{experience_id}: matched, variant {variant_id}{how}")
-        return Decision(slot, experience_id, variant_id, content, "matched", tuple(trace or ()))
+            self.assignments[candidate.id] = variant_id
+        return decision
 
     def describe(self, candidate: PreparedExperience, reason: str, index: int) -> str:
         """One trace line saying why `candidate` was skipped (explain mode only)."""
