@@ -22,6 +22,7 @@ __all__ = [
     "IPHONE",
     "PIXEL",
     "RETURNING_VISITOR",
+    "STORAGE_SNAPSHOT_JS",
     "RecordedRequest",
     "RecordingApi",
     "debug",

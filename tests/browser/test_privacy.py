@@ -1,0 +1,112 @@
+"""Privacy in the browser: before consent nothing is stored on the device and nothing
+reaches /v1/; after consent both happen (so the checks can see them); revoking
+consent wipes every storage area again.
+
+"Storage" is all of it: localStorage, sessionStorage, cookies (page and context),
+IndexedDB and Cache Storage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from infra.devserver import DevServer
+from tests.browser._support import (
+    IPHONE,
+    STORAGE_SNAPSHOT_JS,
+    RecordingApi,
+    storage_snapshot,
+    wait_for_decision,
+)
+
+EMPTY = {"local": {}, "session": {}, "cookies": "", "indexeddb": [], "cache_storage": []}
+
+
+def _empty(snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in snapshot.items() if k != "context_cookies"}
+
+
+def _watch_api(context: Any) -> list[str]:
+    seen: list[str] = []
+    context.on("request", lambda r: seen.append(f"{r.method} {r.url}") if "/v1/" in r.url else None)
+    return seen
+
+
+def test_nothing_is_stored_or_sent_before_consent(
+    new_context: Any, dev_server: DevServer, api: RecordingApi
+) -> None:
+    # Given a first-time visitor on a phone who never answers the consent banner
+    context = new_context(**IPHONE, locale="pt-BR")
+    browser_saw = _watch_api(context)
+    page = context.new_page()
+
+    # When they browse, are personalized, add to cart, buy and leave pages
+    page.goto(dev_server.url + "/")
+    wait_for_decision(page)
+    expect(page.locator("#hero h1")).to_have_text("Bem-vindo à Perso Shop")  # perso did run
+    page.goto(dev_server.url + "/product.html?id=jacket-01")
+    wait_for_decision(page)
+    page.click("#add-to-cart")
+    page.goto(dev_server.url + "/cart.html?items=jacket-01")
+    wait_for_decision(page)
+    page.click("#purchase")
+    page.goto(dev_server.url + "/")  # pagehide: where a queue would be flushed
+    wait_for_decision(page)
+
+    # Then no storage area holds anything and no request went to the event API
+    snapshot = storage_snapshot(page)
+    assert _empty(snapshot) == EMPTY
+    assert snapshot["context_cookies"] == []
+    assert browser_saw == []
+    assert api.requests == []
+
+
+def test_consent_stores_and_sends_and_revoking_wipes_everything(
+    new_context: Any, dev_server: DevServer, api: RecordingApi
+) -> None:
+    # Given a visitor who accepts on the consent banner
+    context = new_context(**IPHONE, locale="pt-BR")
+    page = context.new_page()
+    page.goto(dev_server.url + "/")
+    wait_for_decision(page)
+    page.click("#consent-accept")
+    page.goto(dev_server.url + "/product.html?id=tee-01")
+    wait_for_decision(page)
+    page.click("#add-to-cart")
+
+    # Then perso stores its state and the events reach the API (the checks can fail)
+    page.wait_for_function(
+        "() => Object.keys(localStorage).some((k) => k.startsWith('perso:demo-shop:'))"
+    )
+    page.wait_for_function("async () => (await caches.keys()).length > 0", timeout=60_000)
+    expect(page.locator("#consent")).to_be_hidden()
+    page.wait_for_timeout(1500)  # the queue flushes one second after the last event
+    page.goto(dev_server.url + "/")
+    wait_for_decision(page)
+    assert api.event_ids(), "no event reached /v1/events after consent"
+
+    # When the visitor withdraws consent from the privacy choices
+    page.click("#privacy-choices")
+    page.click("#consent-decline")
+
+    # Then every storage area is empty again, and nothing more is sent
+    page.wait_for_function(
+        f"async () => {{ const s = await ({STORAGE_SNAPSHOT_JS})();"
+        " return Object.keys(s.local).length === 0 && Object.keys(s.session).length === 0"
+        " && s.cookies === '' && s.indexeddb.length === 0 && s.cache_storage.length === 0; }",
+        timeout=10_000,
+    )
+    sent_before = len(api.requests)
+    page.goto(dev_server.url + "/product.html?id=cap-01")
+    wait_for_decision(page)
+    page.click("#add-to-cart")
+    page.wait_for_timeout(1500)
+    page.goto(dev_server.url + "/")
+    wait_for_decision(page)
+    snapshot = storage_snapshot(page)
+    assert _empty(snapshot) == EMPTY
+    assert snapshot["context_cookies"] == []
+    assert len(api.requests) == sent_before
+    expect(page.locator("#consent")).to_be_visible()  # the choice is not remembered either
