@@ -54,9 +54,7 @@ def edge_version(edge_dir: Path = EDGE_DIR) -> str:
     return match.group(1)
 
 
-def edge_files(
-    edge_dir: Path = EDGE_DIR, *, include_compiler: bool = False
-) -> dict[str, bytes]:
+def edge_files(edge_dir: Path = EDGE_DIR, *, include_compiler: bool = False) -> dict[str, bytes]:
     """The `edge/...` archive names and contents that go into the wheel, sorted by name."""
     files: dict[str, bytes] = {}
     for path in sorted(edge_dir.rglob("*")):

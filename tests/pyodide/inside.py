@@ -1,0 +1,50 @@
+"""Checks that the Pyodide pass really runs in Pyodide, on the installed wheels.
+
+Run by tests/pyodide/run.py inside Pyodide only (its name keeps CPython's collection
+away from it): if these fail, the rest of the Pyodide pass proves nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+import sysconfig
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import msgpack
+
+import edge
+from edge.model import Ruleset
+
+__all__: list[str] = []
+
+
+def test_this_is_pyodide_on_python_3_14() -> None:
+    assert sys.platform == "emscripten"
+    assert sys.version_info[:2] == (3, 14)
+
+
+def test_edge_comes_from_the_installed_wheel_not_the_sources() -> None:
+    site = Path(sysconfig.get_paths()["purelib"])
+    assert Path(edge.__file__).parent.samefile(site / "edge")
+
+
+def test_msgpack_uses_its_wasm_extension() -> None:
+    # The wasm wheel's C extension, not the slow pure-Python fallback.
+    from msgpack import _cmsgpack  # type: ignore[attr-defined]
+
+    assert msgpack.Packer is _cmsgpack.Packer
+    assert msgpack.unpackb(msgpack.packb({"a": [1, 2.5]})) == {"a": [1, 2.5]}
+
+
+def test_zoneinfo_has_time_zone_data() -> None:
+    # Pyodide ships none; the tzdata wheel provides it.
+    local = datetime(2026, 7, 1, 12, tzinfo=UTC).astimezone(ZoneInfo("Europe/Lisbon"))
+    assert local.hour == 13
+
+
+def test_a_ruleset_round_trips_through_msgpack() -> None:
+    ruleset = Ruleset.from_dict({"schema": 1, "site": "shop.example", "timezone": "UTC"})
+    packed = msgpack.packb(ruleset.to_dict(), use_bin_type=True)
+    assert Ruleset.from_dict(msgpack.unpackb(packed, raw=False)) == ruleset
