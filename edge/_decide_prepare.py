@@ -81,6 +81,8 @@ class PreparedExperience:
     consent: str
     # Hashing (several variants, coverage) or consent needs a visitor id.
     needs_id: bool
+    # One variant at full coverage: every hash lands in [0, 1), so none is computed.
+    needs_hash: bool
     frequency: Frequency | None
     # The matched decision per variant when its content is static (no placeholder,
     # no recommend list): decisions are frozen, so one object serves every call.
@@ -224,6 +226,7 @@ def _prepare_experience(index: int, experience: Experience, learned: Learned) ->
         needs_id=experience.consent != "none"
         or len(experience.variants) > 1
         or experience.coverage < 1,
+        needs_hash=len(experience.variants) > 1 or experience.coverage < 1,
         frequency=experience.frequency,
         static=static,
     )

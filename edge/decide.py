@@ -275,7 +275,7 @@ class _Page:
         kept = self.sticky.get(candidate.experience.id)
         if isinstance(kept, str) and kept in candidate.variant_index:
             return candidate.variant_index[kept], True
-        if self.visitor is None:
+        if self.visitor is None or not candidate.needs_hash:
             return 0, False  # single variant, coverage 1 (skip() made sure)
         share = self.hashes.get(candidate.index, _UNSET)
         if share is _UNSET:
