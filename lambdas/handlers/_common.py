@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from lambdas.dal.secrets import token_key
 from lambdas.dal.store import Store, get_store
 from lambdas.models.settings import get_settings
 
-__all__ = ["count", "key", "store"]
+__all__ = ["count", "key", "publish", "store"]
 
 
 def store() -> Store:
@@ -22,3 +23,16 @@ def key() -> bytes:
 def count(metrics: Metrics, values: dict[str, int]) -> None:
     for name, value in values.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def publish(metrics: Metrics) -> None:
+    """Flush the request's metrics (EMF on stdout), or drop them when disabled locally.
+
+    Not `@metrics.log_metrics`: with POWERTOOLS_METRICS_DISABLED it never clears, so the
+    set grows until Powertools flushes it at 100 values mid-request and then warns that
+    the request has no metrics.
+    """
+    if is_metrics_disabled():
+        metrics.clear_metrics()
+    else:
+        metrics.flush_metrics()

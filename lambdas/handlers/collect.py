@@ -34,7 +34,6 @@ metrics = Metrics(namespace="perso", service="collect")
 
 
 @app.post("/v1/events")
-@tracer.capture_method
 def post_events() -> Response[str]:
     request = parse_body(app, CollectRequest)
     store = _common.store()
@@ -63,8 +62,10 @@ def openapi() -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="requests", unit="Count", value=1)
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    finally:
+        _common.publish(metrics)

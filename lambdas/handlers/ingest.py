@@ -25,7 +25,6 @@ metrics = Metrics(namespace="perso", service="ingest")
 
 
 @app.post("/v1/ingest")
-@tracer.capture_method
 def post_ingest() -> Response[str]:
     request = parse_body(app, IngestRequest)
     store = _common.store()
@@ -36,8 +35,10 @@ def post_ingest() -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="requests", unit="Count", value=1)
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    finally:
+        _common.publish(metrics)

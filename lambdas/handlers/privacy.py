@@ -35,7 +35,6 @@ def _claims_and_cors() -> Any:
 
 
 @app.get("/v1/visitors/me")
-@tracer.capture_method
 def export_me() -> Response[str]:
     claims = _claims_and_cors()
     data = export_visitor(_common.store(), claims)
@@ -44,7 +43,6 @@ def export_me() -> Response[str]:
 
 
 @app.delete("/v1/visitors/me")
-@tracer.capture_method
 def erase_me() -> Response[str]:
     claims = _claims_and_cors()
     removed = erase_visitor(_common.store(), claims)
@@ -58,8 +56,10 @@ def options_me() -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="requests", unit="Count", value=1)
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    finally:
+        _common.publish(metrics)
