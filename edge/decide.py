@@ -50,7 +50,7 @@ from edge._decide_result import HOLDOUT_EXPERIENCE, HOLDOUT_VARIANT, REASONS, De
 from edge.model import Ruleset
 from edge.types import Attributes, Content, Profile
 
-__all__ = ["HOLDOUT_EXPERIENCE", "REASONS", "Decision", "Result", "decide"]
+__all__ = ["HOLDOUT_EXPERIENCE", "REASONS", "Decision", "Result", "decide", "decide_unguarded"]
 
 _HASH_VERSION = 2
 # How far a candidate got before it was skipped; a default slot reports the furthest.

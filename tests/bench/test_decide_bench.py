@@ -81,9 +81,7 @@ def test_returning_visitor_new_page(benchmark: Any, report: Callable[[str, str],
 
 
 @pytest.mark.bench
-def test_cold_new_visitor_fresh_profile(
-    benchmark: Any, report: Callable[[str, str], None]
-) -> None:
+def test_cold_new_visitor_fresh_profile(benchmark: Any, report: Callable[[str, str], None]) -> None:
     benchmark.group = "decide: 200 experiences, 20 slots"
     visitors = _new_visitors()
     decide(RULESET, next(visitors), {}, NOW)
