@@ -95,6 +95,12 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     dev: DevServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Browsers drop keep-alive connections at will; only real faults are reported.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
