@@ -3,8 +3,7 @@
 The browser wheel leaves the ruleset compiler out (YAML parsing is a build-time need,
 DESIGN §2); the test wheel that the Pyodide test pass installs keeps everything.
 
->>> build_edge_wheel(Path("dist")).name
-'perso_edge-0.1.0-py3-none-any.whl'
+    build_edge_wheel(Path("dist"))  # -> dist/perso_edge-0.1.0-py3-none-any.whl
 
 Reproducible means: every entry has the same fixed timestamp and permissions, entries
 are sorted (the `.dist-info` files last, RECORD the very last), and nothing about the
