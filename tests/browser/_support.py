@@ -25,6 +25,7 @@ __all__ = [
     "STORAGE_SNAPSHOT_JS",
     "RecordedRequest",
     "RecordingApi",
+    "RecordingProxy",
     "debug",
     "seed_returning_visitor",
     "serve_ruleset",
@@ -122,22 +123,52 @@ class RecordingApi:
         }
         return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
 
-    def event_ids(self) -> list[str]:
-        """Every event id received in POST /v1/events bodies, in arrival order."""
-        ids: list[str] = []
+    def events(self) -> list[dict[str, Any]]:
+        """Every event received in POST /v1/events bodies, in arrival order."""
         with self._lock:
             recorded = list(self.requests)
-        for request in recorded:
-            if request.method != "POST" or not request.path.startswith("/v1/events"):
-                continue
-            try:
-                payload = request.json()
-            except ValueError:
-                continue
-            for event in payload.get("events", []) if isinstance(payload, dict) else []:
-                if isinstance(event, dict) and "id" in event:
-                    ids.append(str(event["id"]))
-        return ids
+        return events_in(recorded)
+
+    def event_ids(self) -> list[str]:
+        return [str(e.get("id")) for e in self.events()]
+
+
+def events_in(recorded: list[RecordedRequest]) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    for request in recorded:
+        if request.method != "POST" or not request.path.startswith("/v1/events"):
+            continue
+        try:
+            payload = request.json()
+        except ValueError:
+            continue
+        batch = payload.get("events", []) if isinstance(payload, dict) else []
+        events.extend(e for e in batch if isinstance(e, dict))
+    return events
+
+
+@dataclass
+class RecordingProxy:
+    """Records each request and answer, and hands the request to a real API."""
+
+    api: Any
+    requests: list[RecordedRequest] = field(default_factory=list)
+    answers: list[tuple[int, bytes]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        status, out_headers, out_body = self.api(method, path, headers, body)
+        with self._lock:
+            self.requests.append(RecordedRequest(method, path, dict(headers), body))
+            self.answers.append((status, out_body))
+        return status, out_headers, out_body
+
+    def events(self) -> list[dict[str, Any]]:
+        with self._lock:
+            recorded = list(self.requests)
+        return events_in(recorded)
 
 
 # Reads every storage area the page's origin can write: the privacy tests compare it

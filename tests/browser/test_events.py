@@ -1,0 +1,122 @@
+"""Events queued while offline reach the event API once the network is back, exactly
+once each: first against a recording API on the dev server's seam, then against the
+real local backend (lambdas.local: the collect handler over moto's DynamoDB).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from infra.devserver import DevServer, local_api
+from tests.browser._support import (
+    IPHONE,
+    RecordingApi,
+    RecordingProxy,
+    seed_returning_visitor,
+    wait_for_decision,
+)
+
+CLICKS = 3
+
+
+def _wait_until(page: Any, check: Callable[[], bool], *, timeout_ms: int, what: str) -> None:
+    waited = 0
+    while not check():
+        if waited >= timeout_ms:
+            raise AssertionError(f"timed out after {timeout_ms} ms waiting for {what}")
+        page.wait_for_timeout(250)
+        waited += 250
+
+
+def _offline_round_trip(
+    context: Any, dev_server: DevServer, events: Callable[[], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Browse online, add to cart offline, come back online; every event received."""
+    page = context.new_page()
+    page.goto(dev_server.url + "/product.html?id=bag-01")
+    wait_for_decision(page)
+    _wait_until(
+        page,
+        lambda: any(e.get("type") == "page_view" for e in events()),
+        timeout_ms=15_000,
+        what="the page view to be sent while online",
+    )
+
+    # When the network drops, the visitor adds to cart, and the network comes back
+    context.set_offline(True)
+    for _ in range(CLICKS):
+        page.click("#add-to-cart")
+    page.wait_for_timeout(3_000)  # a send fails and a retry is scheduled meanwhile
+    offline_adds = [e for e in events() if e.get("name") == "add_to_cart"]
+    queued = page.evaluate(
+        "() => (JSON.parse(localStorage.getItem('perso:demo-shop:q') || '[]')).length"
+    )
+    context.set_offline(False)
+    _wait_until(
+        page,
+        lambda: sum(e.get("name") == "add_to_cart" for e in events()) >= CLICKS,
+        timeout_ms=30_000,
+        what="the queued add_to_cart events after reconnecting",
+    )
+    page.wait_for_timeout(2_500)  # room for a duplicate to show up, if there were one
+
+    assert offline_adds == [], "events went out while the browser was offline"
+    assert queued >= CLICKS, "the offline events were not kept in the on-device queue"
+    return events()
+
+
+def _assert_exactly_once(received: list[dict[str, Any]]) -> None:
+    counts = Counter(str(e.get("id")) for e in received)
+    repeated = {event_id: n for event_id, n in counts.items() if n > 1}
+    assert repeated == {}, f"events delivered more than once: {repeated}"
+    assert sum(e.get("name") == "add_to_cart" for e in received) == CLICKS
+
+
+def test_offline_events_are_delivered_once_when_back_online(
+    new_context: Any, dev_server: DevServer, api: RecordingApi
+) -> None:
+    # Given a consenting visitor on a phone
+    context = new_context(**IPHONE, locale="en-US")
+    seed_returning_visitor(context)
+
+    received = _offline_round_trip(context, dev_server, api.events)
+
+    # Then each event arrived exactly once, the three offline ones included
+    _assert_exactly_once(received)
+
+
+@pytest.fixture(scope="module")
+def real_api(dev_server: DevServer) -> Iterator[RecordingProxy]:
+    """The real local backend on /v1/ (moto server started and stopped here)."""
+    with local_api(origin_ports=[dev_server.port]) as backend_api:
+        assert backend_api is not None, "lambdas.local is missing"
+        proxy = RecordingProxy(backend_api)
+        previous = dev_server.api
+        dev_server.api = proxy
+        try:
+            yield proxy
+        finally:
+            dev_server.api = previous
+
+
+def test_offline_events_reach_the_real_local_api_once(
+    new_context: Any, dev_server: DevServer, real_api: RecordingProxy
+) -> None:
+    # Given a consenting visitor and the real collect handler behind /v1/
+    context = new_context(**IPHONE, locale="en-US")
+    seed_returning_visitor(context)
+
+    received = _offline_round_trip(context, dev_server, real_api.events)
+
+    # Then each event arrived once, and the API accepted every one without duplicates
+    _assert_exactly_once(received)
+    answers = [json.loads(body) for status, body in real_api.answers if status == 200]
+    assert [s for s, _ in real_api.answers if s != 200] == []
+    assert sum(a["accepted"] for a in answers) == len(received)
+    assert sum(a["duplicates"] for a in answers) == 0
+    assert all(a["rejected"] == [] for a in answers), answers
