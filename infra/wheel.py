@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -126,7 +127,7 @@ def write_wheel(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{dist}-{version}-{tag}.whl"
-    tmp = path.with_suffix(".whl.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # two builds may run at once
     with zipfile.ZipFile(tmp, "w") as archive:
         for arcname, data in entries:
             info = zipfile.ZipInfo(arcname, date_time=_EPOCH)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -138,11 +139,14 @@ def run_python(
         "env": {"COLUMNS": "100", "PYTHONDONTWRITEBYTECODE": "1"},
         "python": code,
     }
+    node = shutil.which("node")
+    if node is None:
+        raise SystemExit("the Pyodide test pass needs Node.js 20 or newer; `node` is not on PATH")
     with tempfile.TemporaryDirectory(prefix="perso-pyodide-") as tmp:
         plan_path = Path(tmp) / "plan.json"
         plan_path.write_text(json.dumps(plan), encoding="utf-8")
         return subprocess.run(
-            ["node", str(RUNNER), str(plan_path)],
+            [node, str(RUNNER), str(plan_path)],
             cwd=ROOT,
             timeout=timeout,
             capture_output=capture,
@@ -158,8 +162,19 @@ def pytest_code(args: Sequence[str]) -> str:
         "sys.dont_write_bytecode = True\n"
         # `python -m pytest` puts the cwd first on sys.path; tests import `tests._factories`.
         "sys.path.insert(0, os.getcwd())\n"
+        # WebAssembly on a shared 2-core machine is slower than the CPython these tests
+        # were tuned on: no deadlines or too-slow health checks (a test's own settings
+        # still win), and no example database written into the sandbox.
+        # Done from pytest_configure: importing hypothesis before pytest would keep
+        # pytest from rewriting its asserts, a warning (so an error) here.
+        "class PyodideProfile:\n"
+        "    def pytest_configure(self, config):\n"
+        "        from hypothesis import HealthCheck, settings\n"
+        "        settings.register_profile('pyodide', deadline=None, database=None,\n"
+        "            suppress_health_check=[HealthCheck.too_slow])\n"
+        "        settings.load_profile('pyodide')\n"
         "import pytest\n"
-        f"int(pytest.main({list(args)!r}))\n"
+        f"int(pytest.main({list(args)!r}, plugins=[PyodideProfile()]))\n"
     )
 
 
