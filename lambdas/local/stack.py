@@ -44,6 +44,7 @@ class LocalBackend:
     store: Store
     origins: list[str] = field(default_factory=list)
     loops: list[Any] = field(default_factory=list)
+    previous_env: dict[str, str | None] = field(default_factory=dict)
 
     def api(
         self,
@@ -66,10 +67,18 @@ class LocalBackend:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1")
 
     def stop(self) -> None:
+        """Stop the loops and the server; put the process environment back as it was."""
         for loop in reversed(self.loops):
             loop.stop()
         self.loops.clear()
         self.server.stop()
+        for name, value in self.previous_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self.previous_env.clear()
+        _reset_caches()
 
 
 def _env(endpoint: str, table: str, bucket: str, site: str) -> dict[str, str]:
@@ -154,6 +163,7 @@ def start_local_backend(
         bound_host, bound_port = server.get_host_and_port()
         endpoint = f"http://{bound_host}:{bound_port}"
         env = _env(endpoint, table, bucket, site)
+        previous = {name: os.environ.get(name) for name in env}
         os.environ.update(env)
         _reset_caches()
         ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
@@ -162,7 +172,9 @@ def start_local_backend(
             Bucket=bucket
         )
         store = Store(ddb, table, site_cache_seconds=0)
-        backend = LocalBackend(server, endpoint, table, bucket, site, env, store)
+        backend = LocalBackend(
+            server, endpoint, table, bucket, site, env, store, previous_env=previous
+        )
         hosts = ("localhost", "127.0.0.1")
         origins = [f"http://{name}:{p}" for p in origin_ports for name in hosts]
         backend.allow_origins(origins)
@@ -170,5 +182,10 @@ def start_local_backend(
             _start_loops(backend, publish_interval=publish_interval)
     except BaseException:
         server.stop()
+        for name, value in locals().get("previous", {}).items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         raise
     return backend
