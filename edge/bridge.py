@@ -4,9 +4,10 @@ The decision worker (snippet/src/worker.js) calls two functions, passing and
 receiving plain values (bytes in, JSON text both ways), so everything is converted
 once, here, at the boundary:
 
-- `load_artifact(data, sha256)`: verify and load a ruleset artifact; it stays loaded
-  for the following decisions. Returns `{"ok", "version", "site", "slots"}` or
-  `{"ok": false, "error"}` as JSON; the previously loaded ruleset stays in use on error.
+- `load_artifact(data, sha256)` (or `load_artifact_file(path, sha256)`, which the worker
+  uses): verify and load a ruleset artifact; it stays loaded for the following
+  decisions. Returns `{"ok", "version", "site", "slots"}` or `{"ok": false, "error"}` as
+  JSON; the previously loaded ruleset stays in use on error.
 - `decide_json(signals_json, profile_json, now_iso)`: `edge.context.build_context` then
   `edge.decide.decide`, returned as JSON (`Result.to_dict()` with each decision's slot
   `selector` and `hide_until_decided` added, so the page needs no second lookup).
@@ -30,7 +31,14 @@ from edge.context import build_context, parse_time
 from edge.decide import decide
 from edge.model import Ruleset
 
-__all__ = ["IN_PYODIDE", "current", "decide_json", "load_artifact", "reset"]
+__all__ = [
+    "IN_PYODIDE",
+    "current",
+    "decide_json",
+    "load_artifact",
+    "load_artifact_file",
+    "reset",
+]
 
 IN_PYODIDE = "_pyodide_core" in sys.modules
 
@@ -69,6 +77,21 @@ def load_artifact(data: Any, sha256: str) -> str:
     return json.dumps(
         {"ok": True, "version": _state["version"], "site": ruleset.site, "slots": _slots(ruleset)}
     )
+
+
+def load_artifact_file(path: str, sha256: str) -> str:
+    """`load_artifact` on a file of Pyodide's virtual disk.
+
+    The worker writes the bytes there with `FS.writeFile` (plain JavaScript) instead of
+    handing Python a Uint8Array proxy: after a memory-snapshot restore, calling a JsProxy
+    method from Python fails ("table index is out of bounds"), while files always work.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        return json.dumps({"ok": False, "error": f"cannot read the artifact at {path}: {exc}"})
+    return load_artifact(data, sha256)
 
 
 def _loads_object(text: Any, what: str) -> dict[str, Any]:

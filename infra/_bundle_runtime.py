@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "CACHE",
     "CACHETOOLS_VERSION",
     "CORE_FILES",
     "MSGPACK_VERSION",
@@ -167,3 +168,4 @@ def compile_stdlib(out: Path) -> Path:
     target = out / PYC_STDLIB
     shutil.copyfile(cached, target)
     return target
+

@@ -42,6 +42,7 @@ from infra._bundle_runtime import (
     sha256_file,
     write_lock,
 )
+from infra._bundle_snapshot import SNAPSHOT, make_snapshot
 
 __all__ = ["PERSO_VERSION", "Bundle", "BundleError", "build_bundle", "register", "runtime_version"]
 
@@ -79,7 +80,7 @@ def _edge_wheel(out: Path) -> Path:
     return build_edge_wheel(out, include_compiler=False)
 
 
-def _stage_runtime(stage: Path, *, pyc: bool) -> None:
+def _stage_runtime(stage: Path, *, pyc: bool, snapshot: bool) -> None:
     core = pyodide_dir()
     for name in CORE_FILES:
         shutil.copyfile(core / name, stage / name)
@@ -97,18 +98,23 @@ def _stage_runtime(stage: Path, *, pyc: bool) -> None:
     if pyc:
         compile_stdlib(stage)
         stdlib = PYC_STDLIB
-    write_lock(stage, wheels, perso={"stdlib": stdlib, "protocol": 1})
+    perso: dict[str, object] = {"stdlib": stdlib, "protocol": 1}
+    write_lock(stage, wheels, perso=perso)
+    if snapshot:
+        # Made from the staged runtime (it boots it), then named in the lock file.
+        make_snapshot(stage)
+        write_lock(stage, wheels, perso={**perso, "snapshot": SNAPSHOT})
     src = SNIPPET / "src"
     esbuild(src / "worker.js", stage / "worker.js", fmt="esm", target="es2020", define={})
 
 
-def build_bundle(*, out: Path, pyc: bool = True) -> Bundle:
+def build_bundle(*, out: Path, pyc: bool = True, snapshot: bool = False) -> Bundle:
     """Build the CDN tree into `out` (kept: other versions and rulesets stay)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "runtime").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out / "runtime", prefix=".stage-") as tmp:
         stage = Path(tmp)
-        _stage_runtime(stage, pyc=pyc)
+        _stage_runtime(stage, pyc=pyc, snapshot=snapshot)
         digests = {p.name: sha256_file(p) for p in sorted(stage.iterdir())}
         version = runtime_version(digests)
         final = out / "runtime" / version
@@ -140,10 +146,17 @@ def register(app: typer.Typer) -> None:
         pyc: Annotated[
             bool, typer.Option("--pyc/--no-pyc", help="Ship the stdlib precompiled.")
         ] = True,
+        snapshot: Annotated[
+            bool,
+            typer.Option(
+                "--snapshot/--no-snapshot",
+                help="Ship a Pyodide memory snapshot with edge imported (experimental).",
+            ),
+        ] = False,
     ) -> None:
         """Build the CDN tree: perso.js and the immutable runtime/<version>/."""
         try:
-            result = build_bundle(out=out, pyc=pyc)
+            result = build_bundle(out=out, pyc=pyc, snapshot=snapshot)
         except BundleError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None

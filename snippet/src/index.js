@@ -311,8 +311,11 @@ function boot(win) {
       if (dbg.first_decision_ms == null) dbg.first_decision_ms = performance.now();
       onResult(m.result || {}, m.version);
     } else if (m.type === P.ERROR) {
-      if (m.fatal) S.failed = true;
-      fail(m.stage || "the decision worker", m.message || "unknown error");
+      const stage = m.stage || "the decision worker";
+      if (m.fatal) { S.failed = true; fail(stage, m.message || "unknown error"); return; }
+      // Not fatal: the engine goes on (a failed revalidation, a snapshot that did not restore).
+      dbg.errors.push(`${stage}: ${m.message}`);
+      if (win.console) console.warn(`perso: ${stage}: ${m.message}`);
     }
   }
 

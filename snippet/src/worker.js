@@ -120,32 +120,52 @@ async function bootPyodide() {
     snapshot = fetch(`${base}${lock.perso.snapshot}`, { credentials: "omit" })
       .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`snapshot HTTP ${r.status}`))));
   }
+  const quiet = { stdout: () => {}, stderr: (s) => console.debug(`[perso worker] ${s}`) };
   const options = {
     indexURL: base, lockFileContents: lock, packageBaseUrl: base, stdLibURL: base + stdlib,
     packages: snapshot ? [] : packages.length ? packages : PACKAGES_FALLBACK,
-    stdout: () => {}, stderr: (s) => console.debug(`[perso worker] ${s}`),
+    ...quiet,
   };
-  if (snapshot) options._loadSnapshot = snapshot;
-  const pyodide = await mod.loadPyodide(options);
-  timings.pyodide_ms = performance.now() - t0;
   if (snapshot) {
-    // The snapshot froze the interpreter with the packages imported; its random state
-    // must not repeat across visitors.
-    pyodide.runPython("import random, os; random.seed(os.urandom(32))");
+    // Restoring needs the very options the snapshot was made with: custom stdout/stderr
+    // callbacks shift the wasm function table ("table index is out of bounds").
+    options._loadSnapshot = snapshot;
+    delete options.stdout;
+    delete options.stderr;
+    delete options.packages;
   }
+  let pyodide;
+  if (snapshot) {
+    try {
+      pyodide = await mod.loadPyodide(options);
+      // The snapshot froze the interpreter with the packages imported; its random state
+      // must not repeat across visitors.
+      pyodide.runPython("import random, os; random.seed(os.urandom(32))");
+      // Prove the restored instance can cross the boundary both ways before trusting it.
+      JSON.parse(pyodide.pyimport("edge.bridge").decide_json("{}", "{}", "2026-01-01T00:00:00Z"));
+    } catch (e) {
+      // A snapshot that does not restore costs a normal boot, not the page.
+      post({ type: P.ERROR, stage: "restoring the memory snapshot", message: `${e.message || e}; booting without it`, fatal: false });
+      pyodide = null;
+      snapshot = undefined;
+      delete options._loadSnapshot;
+      Object.assign(options, quiet, { packages });
+    }
+  }
+  if (!pyodide) pyodide = await mod.loadPyodide(options);
+  timings.snapshot = !!snapshot;
+  timings.pyodide_ms = performance.now() - t0;
   return pyodide;
 }
 
 function loadIntoPython(art) {
-  const view = py.toPy(art.bytes);
-  try {
-    const info = JSON.parse(bridge.load_artifact(view, art.sha256));
-    if (!info.ok) throw new Error(info.error || "the artifact did not load");
-    version = art.version;
-    return info;
-  } finally {
-    view.destroy();
-  }
+  // Through the virtual disk rather than a Uint8Array proxy: see edge.bridge.load_artifact_file.
+  const path = "/tmp/perso-artifact.msgpack";
+  py.FS.writeFile(path, art.bytes);
+  const info = JSON.parse(bridge.load_artifact_file(path, art.sha256));
+  if (!info.ok) throw new Error(info.error || "the artifact did not load");
+  version = art.version;
+  return info;
 }
 
 function swapArtifact(art) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -158,3 +159,15 @@ def test_decide_before_load_says_so() -> None:
 
 def test_bridge_does_not_import_pyodide_under_cpython() -> None:
     assert bridge.IN_PYODIDE is False
+
+
+def test_load_artifact_file_reads_the_virtual_disk(tmp_path: Path) -> None:
+    art = artifact.encode(_ruleset())
+    path = tmp_path / "a.msgpack"
+    path.write_bytes(art.data)
+    try:
+        assert json.loads(bridge.load_artifact_file(str(path), art.sha256))["ok"] is True
+        missing = json.loads(bridge.load_artifact_file(str(tmp_path / "nope"), art.sha256))
+        assert missing["ok"] is False and "cannot read the artifact" in missing["error"]
+    finally:
+        bridge.reset()
