@@ -25,10 +25,10 @@ import base64
 import binascii
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol
 
 import msgpack
 
@@ -49,12 +49,13 @@ __all__ = [
 
 DEFAULT_SHARDS = 4
 # Co-views are counted against at most this many recently viewed items (writes stay bounded).
-RECENT = 8
+RECENT = 5
 _MAX_ITEMS_PER_EVENT = 20
+# Events, changes and rows are NamedTuples: a million are made per publish in the bench.
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     site: str
     owner: str  # the item's pk: V#<site>#<visitor> or C#<site>#<customer>
     event_id: str
@@ -70,21 +71,19 @@ class Event:
     ttl: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileChange:
+class ProfileChange(NamedTuple):
     """What one event adds to the visitor's profile."""
 
     day: str
-    counts: Mapping[str, int] = field(default_factory=dict)
-    expo: Mapping[str, int] = field(default_factory=dict)
-    assign: Mapping[str, str] = field(default_factory=dict)
-    conv: Mapping[str, int] = field(default_factory=dict)
+    counts: Mapping[str, int] = _EMPTY
+    expo: Mapping[str, int] = _EMPTY
+    assign: Mapping[str, str] = _EMPTY
+    conv: Mapping[str, int] = _EMPTY
     value: float = 0.0
     viewed: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileState:
+class ProfileState(NamedTuple):
     """The profile's features before and after the change (as the sink applied it)."""
 
     before: Mapping[str, float]
@@ -263,10 +262,16 @@ def _profile_change(event: Event) -> ProfileChange:
 
 
 def _histogram_moves(state: ProfileState) -> list[Add]:
-    rows = []
+    rows: list[Add] = []
+    before, after = state.before, state.after
+    if before == after:
+        return rows  # most events change no feature (a view on a day already counted)
     for feature in FEATURES:
-        old = bucket_of(feature, float(state.before.get(feature, 0.0)))
-        new = bucket_of(feature, float(state.after.get(feature, 0.0)))
+        old_value, new_value = before.get(feature, 0.0), after.get(feature, 0.0)
+        if old_value == new_value:
+            continue
+        old = bucket_of(feature, float(old_value))
+        new = bucket_of(feature, float(new_value))
         if old == new:
             continue
         if old is not None:
@@ -281,12 +286,13 @@ def _histogram_row(feature: str, bucket: int, delta: float) -> Add:
 
 
 def _co_view_rows(item: str, recent: Sequence[str]) -> list[Add]:
+    """One row per unordered pair (a < b): half the writes; readers count both directions."""
     rows = []
     for other in list(dict.fromkeys(recent))[:RECENT]:
         if other == item:
             continue
-        rows.append(Add("CV", f"{item}#{other}", {"a": item, "b": other}, {"n": 1.0}))
-        rows.append(Add("CV", f"{other}#{item}", {"a": other, "b": item}, {"n": 1.0}))
+        a, b = (item, other) if item < other else (other, item)
+        rows.append(Add("CV", f"{a}#{b}", {"a": a, "b": b}, {"n": 1.0}))
     return rows
 
 
