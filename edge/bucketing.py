@@ -35,16 +35,51 @@ def fnv1a32(text: str) -> int:
     >>> fnv1a32("a")
     3826002220
     """
-    value = _FNV_OFFSET
+    return _fnv_from(_FNV_OFFSET, text)
+
+
+def _fnv_from(value: int, text: str, _prime: int = _FNV_PRIME, _mask: int = _MASK) -> int:
+    # FNV-1a works left to right, so hashing "ab" equals hashing "b" from the state
+    # after "a": the seed's state is memoized by hash(). The constants are default
+    # arguments because local loads cost less than global ones in this loop.
     if text.isascii():
+        # ASCII: UTF-8 bytes are the UTF-16 code units, and bytes iterate in C.
         for unit in text.encode("ascii"):
-            value = ((value ^ unit) * _FNV_PRIME) & _MASK
+            value = ((value ^ unit) * _prime) & _mask
         return value
     # Outside ASCII, walk UTF-16 code units: a character above U+FFFF counts twice.
     data = text.encode("utf-16-le", "surrogatepass")
     for index in range(0, len(data), 2):
-        value = ((value ^ (data[index] | data[index + 1] << 8)) * _FNV_PRIME) & _MASK
+        value = ((value ^ (data[index] | data[index + 1] << 8)) * _prime) & _mask
     return value
+
+
+# The FNV state after each seed seen (experience ids, a few per ruleset): hashing a
+# visitor then walks the visitor's id only. Bounded; cleared whole when full.
+_SEED_STATES: dict[str, int] = {}
+_SEED_STATES_KEPT = 4096
+
+
+def _hash_v2(
+    seed: str,
+    value: str,
+    _offset: int = _FNV_OFFSET,
+    _prime: int = _FNV_PRIME,
+    _mask: int = _MASK,
+) -> float:
+    state = _SEED_STATES.get(seed)
+    if state is None:
+        if len(_SEED_STATES) >= _SEED_STATES_KEPT:
+            _SEED_STATES.clear()
+        state = _SEED_STATES[seed] = _fnv_from(_offset, seed)
+    inner = _fnv_from(state, value)
+    # The outer hash reads at most 10 decimal digits: the product may grow past 32
+    # bits (only its low 32 bits matter, and they do not depend on the high ones),
+    # so it is masked once at the end instead of at every digit.
+    outer = _offset
+    for unit in str(inner).encode("ascii"):
+        outer = (outer ^ unit) * _prime
+    return ((outer & _mask) % 10000) / 10000
 
 
 def hash(seed: str, value: str, version: int) -> float | None:
@@ -54,7 +89,7 @@ def hash(seed: str, value: str, version: int) -> float | None:
     (0.22, None)
     """
     if version == 2:
-        return (fnv1a32(str(fnv1a32(seed + value))) % 10000) / 10000
+        return _hash_v2(seed, value)
     if version == 1:
         return (fnv1a32(value + seed) % 1000) / 1000
     return None
