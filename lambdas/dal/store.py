@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cachetools import TTLCache
 
 from lambdas.dal.client import make_client
-from lambdas.models.errors import StoreUnavailable
+from lambdas.models.errors import StoreUnavailable, WriteConflict
 from lambdas.models.settings import Settings
 
 __all__ = ["BATCH_SIZE", "RETRYABLE_CODES", "Item", "Key", "Store", "get_store", "reset_store"]
@@ -122,6 +122,88 @@ class Store:
     def put_item(self, item: Item) -> None:
         """One PutItem (profiles, aliases, site config; the benchmark's baseline)."""
         self._call(lambda: self.client.put_item(TableName=self.table, Item=_to_attr(item)))
+
+    def put_if_unchanged(
+        self, item: Item, *, previous: Item | None, fields: tuple[str, ...] = ("counts",)
+    ) -> None:
+        """PutItem only if the stored item still has `previous`'s `fields` (or, with no
+        `previous`, does not exist); else `WriteConflict`. Optimistic concurrency against
+        the aggregator's UpdateItem calls, which always change `counts`."""
+        args = self._condition(previous, fields)
+        self._conditional(
+            lambda: self.client.put_item(TableName=self.table, Item=_to_attr(item), **args)
+        )
+
+    def set_if_unchanged(
+        self,
+        pk: str,
+        sk: str,
+        values: Item,
+        *,
+        previous: Item,
+        fields: tuple[str, ...] = ("counts",),
+    ) -> None:
+        """UpdateItem SET `values` only if `fields` are as in `previous`; else `WriteConflict`."""
+        args = self._condition(previous, fields)
+        names = dict(args.get("ExpressionAttributeNames", {}))
+        attrs = dict(args.get("ExpressionAttributeValues", {}))
+        sets = []
+        for index, (name, value) in enumerate(values.items()):
+            names[f"#s{index}"] = name
+            attrs[f":s{index}"] = _SER.serialize(_prepare(value))
+            sets.append(f"#s{index} = :s{index}")
+        self._conditional(
+            lambda: self.client.update_item(
+                TableName=self.table,
+                Key=_key(pk, sk),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=args["ConditionExpression"],
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=attrs,
+            )
+        )
+
+    @staticmethod
+    def _condition(previous: Item | None, fields: tuple[str, ...]) -> dict[str, Any]:
+        """`previous`'s fields as a condition. A map is compared entry by entry plus its
+        size: equality of whole maps is not evaluated alike by every DynamoDB (dynalite)."""
+        if previous is None:
+            return {"ConditionExpression": "attribute_not_exists(pk)"}
+        parts: list[str] = []
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for index, name in enumerate(fields):
+            ref = f"#c{index}"
+            names[ref] = name
+            value = previous.get(name)
+            if value is None:
+                parts.append(f"attribute_not_exists({ref})")
+            elif isinstance(value, dict):
+                values[f":n{index}"] = {"N": str(len(value))}
+                parts.append(f"size({ref}) = :n{index}")
+                for entry, (key, inner) in enumerate(sorted(value.items())):
+                    names[f"#e{index}_{entry}"] = key
+                    values[f":e{index}_{entry}"] = _SER.serialize(_prepare(inner))
+                    parts.append(f"{ref}.#e{index}_{entry} = :e{index}_{entry}")
+            else:
+                values[f":c{index}"] = _SER.serialize(_prepare(value))
+                parts.append(f"{ref} = :c{index}")
+        args: dict[str, Any] = {
+            "ConditionExpression": " AND ".join(parts),
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            args["ExpressionAttributeValues"] = values
+        return args
+
+    def _conditional(self, fn: Callable[[], Any]) -> None:
+        try:
+            self._call(fn)
+        except StoreUnavailable as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ClientError) and _code(cause) == "ConditionalCheckFailedException":
+                raise WriteConflict("the item changed since it was read") from cause
+            raise
 
     def _batch_write(self, pending: list[dict[str, Any]]) -> None:
         for attempt in range(self.attempts):

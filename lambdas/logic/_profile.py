@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambdas.dal.store import Item, Store
+from lambdas.models.errors import StoreUnavailable, WriteConflict
 
 __all__ = [
     "ProfileView",
@@ -26,6 +27,8 @@ __all__ = [
 ]
 
 _SUMMED = ("counts", "expo", "conv")
+_TRIES = 5
+_MERGED_FROM = 50  # visitor ids remembered on a customer profile (idempotence of identify)
 
 
 def visitor_pk(site: str, visitor: str) -> str:
@@ -48,6 +51,10 @@ class ProfileView:
 def merge_profiles(target: Item, source: Item) -> Item:
     """`source` folded into `target` (a new dict; neither argument changes)."""
     out: Item = {k: v for k, v in target.items() if k not in ("pk", "sk", "merged_into")}
+    # Counters the aggregator keeps beside the shared maps (TABLE.md) add up as well.
+    for name in ("value", "visits"):
+        if name in source or name in target:
+            out[name] = (target.get(name) or 0) + (source.get(name) or 0)
     for name in _SUMMED:
         merged = dict(target.get(name) or {})
         for key, count in (source.get(name) or {}).items():
@@ -100,22 +107,52 @@ def merge_identity(
     traits: dict[str, Any],
     now: int,
 ) -> bool:
-    """Alias `visitor` to `customer` and fold its profile in; idempotent. True if merged now."""
+    """Alias `visitor` to `customer` and fold its profile in; idempotent. True if merged now.
+
+    Safe against the aggregator's concurrent updates: the visitor profile is first frozen
+    (`merged_into` set, conditioned on its counts being the ones read; the aggregator sends
+    later updates to the customer from then on), then the customer profile is rewritten
+    conditioned on its counts, re-read and retried on a race. `merged_from` on the customer
+    records the visitors already folded in, so a retried identify never adds twice.
+    """
     vpk, cpk = visitor_pk(site, visitor), customer_pk(site, customer)
-    got = store.get_items([(vpk, "P"), (cpk, "P")])
-    vprof, cprof = got.get((vpk, "P")), got.get((cpk, "P")) or {}
-    fresh = not (vprof and vprof.get("merged_into") == cpk)
-    target = merge_profiles(cprof, vprof or {}) if fresh else dict(cprof)
-    if traits:
-        target["traits"] = {**(target.get("traits") or {}), **traits}
-    if fresh or traits:
-        store.put_item({**target, "pk": cpk, "sk": "P", "updated": now})
-    if vprof and fresh:
-        store.put_item({**vprof, "merged_into": cpk, "updated": now})
+    vprof: Item | None = None
+    for _ in range(_TRIES):
+        vprof = store.get_item(vpk, "P")
+        if vprof is None or vprof.get("merged_into") == cpk:
+            break
+        try:
+            store.set_if_unchanged(vpk, "P", {"merged_into": cpk, "updated": now}, previous=vprof)
+            break
+        except WriteConflict:
+            continue
+    else:
+        raise StoreUnavailable("the visitor profile kept changing during identify; retry later")
+    merged_now = False
+    for _ in range(_TRIES):
+        cprof = store.get_item(cpk, "P")
+        target = dict(cprof or {})
+        done = [str(v) for v in target.get("merged_from") or []]
+        if vprof is not None and visitor not in done:
+            target = merge_profiles(target, vprof)
+            target["merged_from"] = [*done, visitor][-_MERGED_FROM:]
+            merged_now = True
+        if traits:
+            target["traits"] = {**(target.get("traits") or {}), **traits}
+        if target == (cprof or {}):
+            break
+        try:
+            store.put_if_unchanged({**target, "pk": cpk, "sk": "P", "updated": now}, previous=cprof)
+            break
+        except WriteConflict:
+            merged_now = False
+            continue
+    else:
+        raise StoreUnavailable("the customer profile kept changing during identify; retry later")
     store.put_items(
         [
             {"pk": cpk, "sk": f"A#{visitor}", "visitor": visitor, "at": now, "channel": channel},
             {"pk": vpk, "sk": "ALIAS", "customer": customer, "at": now},
         ]
     )
-    return fresh
+    return merged_now

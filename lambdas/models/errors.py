@@ -12,6 +12,7 @@ __all__ = [
     "PayloadTooLarge",
     "StoreUnavailable",
     "Unauthorized",
+    "WriteConflict",
 ]
 
 
@@ -41,3 +42,7 @@ class StoreUnavailable(Exception):
     def __init__(self, message: str, *, retry_after: int = 2) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class WriteConflict(Exception):
+    """A conditional write lost a race (the item changed since it was read); re-read, retry."""

@@ -14,7 +14,8 @@ import pytest
 
 from lambdas.dal.store import Store
 from lambdas.logic._events import check_events, event_item
-from lambdas.models.errors import StoreUnavailable
+from lambdas.logic._profile import merge_identity
+from lambdas.models.errors import StoreUnavailable, WriteConflict
 from tests.integration.conftest import make_store
 
 NOW_MS = int(time.time() * 1000)
@@ -103,3 +104,59 @@ def test_an_item_over_the_size_limit_is_store_unavailable_not_a_crash(
     store = make_store(endpoint, kind=kind, attempts=2)
     with pytest.raises(StoreUnavailable, match="ValidationException"):
         store.put_items([{"pk": "V#demo#big", "sk": "E#1", "d": b"x" * 410_000}])
+
+
+def test_conditional_writes_detect_a_changed_item(store: Store) -> None:
+    store.put_item({"pk": "V#demo#c", "sk": "P", "counts": {"page_view": 1}})
+    seen = store.get_item("V#demo#c", "P")
+    assert seen is not None
+    # Another writer (the aggregator) adds a page view after we read
+    store.put_item({"pk": "V#demo#c", "sk": "P", "counts": {"page_view": 2}})
+    with pytest.raises(WriteConflict):
+        store.set_if_unchanged("V#demo#c", "P", {"merged_into": "C#demo#x"}, previous=seen)
+    with pytest.raises(WriteConflict):
+        store.put_if_unchanged({"pk": "V#demo#c", "sk": "P"}, previous=seen)
+    with pytest.raises(WriteConflict):
+        store.put_if_unchanged({"pk": "V#demo#c", "sk": "P"}, previous=None)
+    fresh = store.get_item("V#demo#c", "P")
+    assert fresh is not None
+    store.set_if_unchanged("V#demo#c", "P", {"merged_into": "C#demo#x"}, previous=fresh)
+    assert store.get_item("V#demo#c", "P") == {**fresh, "merged_into": "C#demo#x"}
+
+
+class RacingStore(Store):
+    """Adds a page view to the visitor profile right after identify reads it, once: what
+    the aggregator would do if a stream batch landed in that instant."""
+
+    raced = False
+
+    def get_item(self, pk: str, sk: str) -> dict[str, object] | None:
+        item = super().get_item(pk, sk)
+        if pk.startswith("V#") and not self.raced:
+            self.raced = True
+            self.client.update_item(
+                TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                UpdateExpression="SET #c.#p = #c.#p + :one",
+                ExpressionAttributeNames={"#c": "counts", "#p": "page_view"},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+        return item
+
+
+def test_identify_loses_no_count_to_a_concurrent_aggregator(
+    any_endpoint: tuple[str, str],
+) -> None:
+    kind, endpoint = any_endpoint
+    base = make_store(endpoint, kind=kind)
+    store = RacingStore(base.client, base.table)
+    store.put_item({"pk": "V#demo#v", "sk": "P", "counts": {"page_view": 3}})
+    store.put_item({"pk": "C#demo#c", "sk": "P", "counts": {"page_view": 1}})
+    assert merge_identity(store, site="demo", customer="c", visitor="v", channel="crm",
+                          traits={}, now=1) is True
+    merged = store.get_item("C#demo#c", "P")
+    assert merged is not None and merged["counts"] == {"page_view": 5}  # 1 + 3 + the racer's 1
+    assert merged["merged_from"] == ["v"]
+    # A retried identify adds nothing twice
+    assert merge_identity(store, site="demo", customer="c", visitor="v", channel="crm",
+                          traits={}, now=2) is False
+    assert store.get_item("C#demo#c", "P")["counts"] == {"page_view": 5}  # type: ignore[index]
