@@ -110,8 +110,10 @@ def is_compressible(mime: str, size: int) -> bool:
     return base in _COMPRESSIBLE and _MIN_COMPRESS <= size <= _MAX_COMPRESS
 
 
-def choose_encoding(accept_encoding: str, *, compressible: bool) -> str | None:
-    """`br` when accepted, else `gzip`, else None (identity); q=0 refuses a coding."""
+def choose_encoding(
+    accept_encoding: str, *, compressible: bool, offered: tuple[str, ...] = ("br", "gzip")
+) -> str | None:
+    """The first `offered` coding the client accepts, else None (identity); q=0 refuses."""
     if not compressible:
         return None
     accepted: dict[str, float] = {}
@@ -126,7 +128,7 @@ def choose_encoding(accept_encoding: str, *, compressible: bool) -> str | None:
                 quality = 0.0
         if name:
             accepted[name.strip().lower()] = quality
-    for coding in ("br", "gzip"):
+    for coding in offered:
         if accepted.get(coding, accepted.get("*", 0.0)) > 0:
             return coding
     return None

@@ -84,6 +84,8 @@ class DevServer:
     snippet: SnippetRenderer | None = None
     quiet: bool = True
     files: CompressionCache = field(default_factory=CompressionCache)
+    # The content codings the CDN offers, best first (benchmarks compare br with gzip).
+    codings: tuple[str, ...] = ("br", "gzip")
 
     @property
     def url(self) -> str:
@@ -186,7 +188,9 @@ class _Handler(BaseHTTPRequestHandler):
         bucket_path = target.relative_to(base.resolve()).as_posix()
         compressible = _is_compressible(entry.mime, len(entry.body))
         encoding = choose_encoding(
-            self.headers.get("Accept-Encoding", ""), compressible=compressible
+            self.headers.get("Accept-Encoding", ""),
+            compressible=compressible,
+            offered=dev.codings,
         )
         headers = {
             "Content-Type": entry.mime,
@@ -417,23 +421,24 @@ def serve(
         quiet=quiet,
         compress_cache=ROOT / ".cache" / "devserver",
     )
-    with contextlib.ExitStack() as stack:
-        stack.callback(server.server_close)
-        api_note = "given by the caller" if api else "none"
-        if api is None and start_local_api:
-            try:
-                dev.api = stack.enter_context(local_api(origin_ports=[dev.port]))
-                api_note = "lambdas.local" if dev.api else "none: lambdas.local is not there"
-            except Exception as exc:  # the demo still runs; the console says why /v1/ is down
-                api_note = f"none: lambdas.local did not start ({type(exc).__name__}: {exc})"
-        echo(f"perso dev: demo  {dev.url}/")
-        echo(f"           cdn   {dev.url}/cdn/   (CloudFront cache headers, gzip + brotli)")
-        echo(f"           api   {dev.url}/v1/    ({api_note})")
-        echo("           Ctrl-C stops it.")
-        try:
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.callback(server.server_close)
+            api_note = "given by the caller" if api else "none"
+            if api is None and start_local_api:
+                try:
+                    dev.api = stack.enter_context(local_api(origin_ports=[dev.port]))
+                    api_note = "lambdas.local" if dev.api else "none: lambdas.local is not there"
+                except Exception as exc:  # the demo still runs; the console says why
+                    api_note = f"none: lambdas.local did not start ({type(exc).__name__}: {exc})"
+            echo(f"perso dev: demo  {dev.url}/")
+            echo(f"           cdn   {dev.url}/cdn/   (CloudFront cache headers, gzip + brotli)")
+            echo(f"           api   {dev.url}/v1/    ({api_note})")
+            echo("           Ctrl-C stops it.")
             server.serve_forever()
-        except KeyboardInterrupt:
-            echo("perso dev: stopped.")
+    except KeyboardInterrupt:
+        # Ctrl-C may come at any moment, even before serving began; always a clean stop.
+        echo("perso dev: stopped.")
 
 
 def register(app: Any) -> None:
@@ -462,8 +467,13 @@ def register(app: Any) -> None:
         if cdn is None:
             workdir = Path(tempfile.mkdtemp(prefix="perso-dev-cdn-"))
             cdn_dir = workdir
-            for line in build_cdn(cdn_dir):
-                typer.echo(f"perso dev: {line}")
+            try:
+                for line in build_cdn(cdn_dir):
+                    typer.echo(f"perso dev: {line}")
+            except KeyboardInterrupt:
+                shutil.rmtree(workdir, ignore_errors=True)
+                typer.echo("perso dev: stopped.")
+                return
         elif not cdn.is_dir():
             raise CommandError(f"--cdn {cdn}: no such folder.")
         else:
