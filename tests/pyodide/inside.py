@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import sys
 import sysconfig
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import msgpack
+import pytest
 
 import edge
 from edge.model import Ruleset
@@ -48,3 +50,11 @@ def test_a_ruleset_round_trips_through_msgpack() -> None:
     ruleset = Ruleset.from_dict({"schema": 1, "site": "shop.example", "timezone": "UTC"})
     packed = msgpack.packb(ruleset.to_dict(), use_bin_type=True)
     assert Ruleset.from_dict(msgpack.unpackb(packed, raw=False)) == ruleset
+
+
+def test_the_repository_pytest_settings_apply(request: pytest.FixtureRequest) -> None:
+    # pyproject.toml's filterwarnings = ["error"] turns this warning into an exception.
+    with pytest.raises(UserWarning, match="becomes an error"):
+        warnings.warn("becomes an error", UserWarning, stacklevel=1)
+    assert request.config.getini("xfail_strict") is True
+    assert request.config.getoption("strict_markers") is True  # from addopts, via -o
