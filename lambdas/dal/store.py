@@ -26,7 +26,16 @@ from lambdas.dal.client import make_client
 from lambdas.models.errors import StoreUnavailable, WriteConflict
 from lambdas.models.settings import Settings
 
-__all__ = ["BATCH_SIZE", "RETRYABLE_CODES", "Item", "Key", "Store", "get_store", "reset_store"]
+__all__ = [
+    "BATCH_SIZE",
+    "PROFILE_FIELDS",
+    "RETRYABLE_CODES",
+    "Item",
+    "Key",
+    "Store",
+    "get_store",
+    "reset_store",
+]
 
 BATCH_SIZE = 25
 RETRYABLE_CODES = frozenset(
@@ -38,6 +47,9 @@ RETRYABLE_CODES = frozenset(
         "ServiceUnavailable",
     }
 )
+# What the aggregator's profile updates change (TABLE.md): a conditional rewrite of a
+# profile checks these, so it never overwrites an update it did not see.
+PROFILE_FIELDS = ("counts", "visits", "recent", "segments")
 Item = dict[str, Any]
 Key = tuple[str, str]
 
@@ -124,11 +136,11 @@ class Store:
         self._call(lambda: self.client.put_item(TableName=self.table, Item=_to_attr(item)))
 
     def put_if_unchanged(
-        self, item: Item, *, previous: Item | None, fields: tuple[str, ...] = ("counts",)
+        self, item: Item, *, previous: Item | None, fields: tuple[str, ...] = PROFILE_FIELDS
     ) -> None:
         """PutItem only if the stored item still has `previous`'s `fields` (or, with no
         `previous`, does not exist); else `WriteConflict`. Optimistic concurrency against
-        the aggregator's UpdateItem calls, which always change `counts`."""
+        the aggregator's UpdateItem calls (see `PROFILE_FIELDS`)."""
         args = self._condition(previous, fields)
         self._conditional(
             lambda: self.client.put_item(TableName=self.table, Item=_to_attr(item), **args)
@@ -141,7 +153,7 @@ class Store:
         values: Item,
         *,
         previous: Item,
-        fields: tuple[str, ...] = ("counts",),
+        fields: tuple[str, ...] = PROFILE_FIELDS,
     ) -> None:
         """UpdateItem SET `values` only if `fields` are as in `previous`; else `WriteConflict`."""
         args = self._condition(previous, fields)
@@ -185,6 +197,12 @@ class Store:
                     names[f"#e{index}_{entry}"] = key
                     values[f":e{index}_{entry}"] = _SER.serialize(_prepare(inner))
                     parts.append(f"{ref}.#e{index}_{entry} = :e{index}_{entry}")
+            elif isinstance(value, list):
+                values[f":n{index}"] = {"N": str(len(value))}
+                parts.append(f"size({ref}) = :n{index}")
+                for entry, inner in enumerate(value):
+                    values[f":e{index}_{entry}"] = _SER.serialize(_prepare(inner))
+                    parts.append(f"{ref}[{entry}] = :e{index}_{entry}")
             else:
                 values[f":c{index}"] = _SER.serialize(_prepare(value))
                 parts.append(f"{ref} = :c{index}")

@@ -160,3 +160,17 @@ def test_identify_loses_no_count_to_a_concurrent_aggregator(
     assert merge_identity(store, site="demo", customer="c", visitor="v", channel="crm",
                           traits={}, now=2) is False
     assert store.get_item("C#demo#c", "P")["counts"] == {"page_view": 5}  # type: ignore[index]
+
+
+def test_a_changed_list_or_scalar_is_a_conflict_too(store: Store) -> None:
+    store.put_item({"pk": "V#demo#l", "sk": "P", "counts": {"a": 1}, "recent": ["x"], "visits": 1})
+    seen = store.get_item("V#demo#l", "P")
+    assert seen is not None
+    store.put_item({**seen, "recent": ["y", "x"]})
+    with pytest.raises(WriteConflict):
+        store.set_if_unchanged("V#demo#l", "P", {"merged_into": "C#demo#x"}, previous=seen)
+    seen = store.get_item("V#demo#l", "P")
+    assert seen is not None
+    store.put_item({**seen, "visits": 2})
+    with pytest.raises(WriteConflict):
+        store.put_if_unchanged({"pk": "V#demo#l", "sk": "P"}, previous=seen)
