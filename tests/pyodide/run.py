@@ -32,6 +32,8 @@ __all__ = [
     "ROOT",
     "check_listed",
     "main",
+    "pytest_code",
+    "pytest_ini_args",
     "run_python",
     "unlisted",
 ]

@@ -6,12 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.pyodide._wheels import CACHE
 from tests.pyodide.run import (
     EDGE_TESTS,
     NOT_IN_PYODIDE,
     ROOT,
     check_listed,
+    pytest_code,
     pytest_ini_args,
+    run_python,
     unlisted,
 )
 
@@ -46,3 +49,20 @@ def test_pyproject_settings_carry_over_without_the_benchmark_flags(tmp_path: Pat
         "-p", "no:cacheprovider", "-o", "addopts=-ra --strict-markers",
     ]  # fmt: skip
     assert "--strict-markers" in pytest_ini_args(ROOT)[-1]
+
+
+def test_a_failing_test_inside_pyodide_fails_the_pass() -> None:
+    # Given a test that fails, written inside Pyodide's file system
+    code = (
+        "import os\n"
+        "os.makedirs('/tmp/probe', exist_ok=True)\n"
+        "with open('/tmp/probe/test_probe.py', 'w') as f:\n"
+        "    f.write('import sys\\ndef test_probe():\\n    assert sys.platform == \"linux\"\\n')\n"
+        + pytest_code(["-p", "no:cacheprovider", "/tmp/probe/test_probe.py"])
+    )
+    # When the runner runs pytest on it in Pyodide
+    done = run_python(code, wheels_dir=CACHE / "edge", capture=True, timeout=300)
+    # Then pytest's exit code (1: tests failed) comes back, with pytest's own summary
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed" in done.stdout
+    assert "'emscripten' == 'linux'" in done.stdout
