@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import importlib
 import json
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ ROUTES: dict[str, str] = {
     "/v1/ingest": "lambdas.handlers.ingest",
 }
 _FALLBACK = "lambdas.handlers.collect"  # its resolver answers unknown paths with a JSON 404
+# A Lambda instance serves one request at a time, and the resolvers keep the current event
+# in module state; a threaded dev server must not interleave two requests in one handler.
+_LOCKS: dict[str, threading.Lock] = {name: threading.Lock() for name in set(ROUTES.values())}
 
 
 @dataclass
@@ -120,8 +124,10 @@ def invoke(
     """Run the handler that owns `path`; answer (status, headers, body bytes)."""
     event = to_event(method, path, headers, body, client_addr=client_addr)
     module_name = ROUTES.get(event["rawPath"], _FALLBACK)
-    module = importlib.import_module(module_name)  # first call = cold start (settings)
-    result = module.handler(event, FakeContext(function_name=module_name.rsplit(".", 1)[-1]))
+    with _LOCKS[module_name]:
+        module = importlib.import_module(module_name)  # first call = cold start (settings)
+        context = FakeContext(function_name=module_name.rsplit(".", 1)[-1])
+        result = module.handler(event, context)
     return _from_result(result)
 
 
