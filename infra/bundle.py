@@ -5,7 +5,8 @@ OUT/perso.js                  the runtime (short cache; names the runtime versio
 OUT/stub.js                   the loader stub, minified (what `perso snippet` inlines)
 OUT/runtime/<version>/        immutable: worker.js, pyodide.mjs, pyodide.asm.mjs,
                               pyodide.asm.wasm, python_stdlib.zip, python_stdlib.pyc.zip,
-                              pyodide-lock.json, the edge / msgpack / cachetools wheels
+                              pyodide-lock.json, the edge / msgpack / cachetools wheels,
+                              snapshot.bin (a Pyodide memory snapshot, unless --no-snapshot)
 ```
 
 `<version>` is the perso version plus a hash of everything in the directory, so a
@@ -108,7 +109,7 @@ def _stage_runtime(stage: Path, *, pyc: bool, snapshot: bool) -> None:
     esbuild(src / "worker.js", stage / "worker.js", fmt="esm", target="es2020", define={})
 
 
-def build_bundle(*, out: Path, pyc: bool = True, snapshot: bool = False) -> Bundle:
+def build_bundle(*, out: Path, pyc: bool = True, snapshot: bool = True) -> Bundle:
     """Build the CDN tree into `out` (kept: other versions and rulesets stay)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "runtime").mkdir(exist_ok=True)
@@ -150,9 +151,9 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(
                 "--snapshot/--no-snapshot",
-                help="Ship a Pyodide memory snapshot with edge imported (experimental).",
+                help="Ship a Pyodide memory snapshot with edge imported (made in Chromium).",
             ),
-        ] = False,
+        ] = True,
     ) -> None:
         """Build the CDN tree: perso.js and the immutable runtime/<version>/."""
         try:

@@ -153,3 +153,58 @@ def test_snippet_command_prints_head_html_and_refuses_bad_options() -> None:
     assert "site must be lowercase letters, digits and dashes, got 'Demo Shop'" in bad.output
     insecure = runner.invoke(app, ["snippet", "--site", "a", "--cdn", "http://cdn.example"])
     assert insecure.exit_code == 2 and "https://" in insecure.output
+
+
+def test_snapshot_is_listed_and_holds_only_the_initial_heap(bundle: Bundle) -> None:
+    lock = _lock(bundle)
+    snapshot = bundle.runtime_dir / lock["perso"]["snapshot"]
+    assert snapshot.is_file()
+    # Pyodide's header (at most a few KiB) + the wasm heap; the pinned build starts at
+    # 30 MiB and importing edge must not grow it.
+    assert snapshot.stat().st_size <= 30 * 2**20 + 4096
+
+
+def test_snapshot_restores_in_chromium_with_fresh_randomness(bundle: Bundle) -> None:
+    # Given the built runtime served on loopback, when two workers restore the snapshot,
+    # then edge decides in both and `random` differs (reseeded after the restore).
+    from tests.unit._snapshot_probe import restore_twice
+
+    first, second = restore_twice(bundle.runtime_dir)
+    for report in (first, second):
+        assert report["ok"] is True, report
+        assert report["decision"]["ok"] is False  # no ruleset loaded: a real bridge answer
+        assert report["so"] == []
+    # Restored as frozen, the generator would repeat across visitors; reseeded, it does not
+    assert first["frozen"] == second["frozen"]
+    assert first["random"] != second["random"]
+
+
+def test_real_worker_restores_the_snapshot_and_decides(bundle: Bundle) -> None:
+    # Given the bundle and a published ruleset on the same loopback "CDN"
+    from tests.unit._snapshot_probe import run_real_worker
+
+    ruleset = Ruleset(
+        site="probe",
+        slots={"hero": Slot("hero", "#hero h1")},
+        experiences=(
+            Experience(id="pt", slot="hero", consent="none", audience={"language": "pt"},
+                       variants=(Variant("v", 1.0, {"text": "Olá"}),)),
+        ),
+    )
+    art = artifact.encode(ruleset)
+    folder = bundle.out / "rulesets" / "probe"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{art.sha256}.msgpack").write_bytes(art.data)
+    pointer = artifact.pointer(art, site="probe", published_at="2026-11-25T00:00:00Z")
+    (folder / "latest.json").write_text(json.dumps(pointer))
+    # When perso's worker starts and is asked to decide
+    messages = run_real_worker(bundle.out, bundle.version, "probe")
+    # Then it booted from the snapshot, verified the artifact, and decided
+    by_type = {m["type"]: m for m in messages}
+    assert "error" not in by_type, messages
+    assert by_type["ready"]["timings"]["snapshot"] is True
+    hero = {"selector": "#hero h1", "hide_until_decided": False}
+    assert by_type["ready"]["slots"] == {"hero": hero}
+    decision = by_type["decision"]["result"]["decisions"][0]
+    assert decision["content"] == {"text": "Olá"} and decision["selector"] == "#hero h1"
+    assert by_type["decision"]["stats"]["n"] == 1
