@@ -30,6 +30,7 @@ from edge._operators_coerce import (
     to_string,
     truthy,
 )
+from edge._operators_range import number_range
 
 __all__ = ["OPERATORS", "MalformedConditionError", "SavedGroups", "Test", "compile_condition"]
 
@@ -133,6 +134,19 @@ def _path_test(path: str, test: Test) -> Test:
             return test(_walk(obj, parts), groups)
 
         return top
+
+    if len(parts) == 2:
+        first, second = parts
+
+        # `device.type`, `local.hour`: two dict lookups, without the general walk.
+        def pair(obj: Any, groups: SavedGroups | None) -> bool:
+            if type(obj) is dict:
+                inner = obj.get(first)
+                if type(inner) is dict:
+                    return test(inner.get(second), groups)
+            return test(_walk(obj, parts), groups)
+
+        return pair
 
     def nested(obj: Any, groups: SavedGroups | None) -> bool:
         return test(_walk(obj, parts), groups)
@@ -243,6 +257,9 @@ def compile_value(expected: Any, insensitive: bool = False) -> Test:
 
         return is_null
     if is_operator_object(expected):
+        ranged = number_range(expected)
+        if ranged is not None:
+            return ranged
         return _all_of([_operator(op, arg) for op, arg in expected.items()])
     if kind is list or kind is dict:
         return _json_equals(expected)
