@@ -195,7 +195,18 @@ def aggregate(event: Event, sink: Sink, *, shards: int = DEFAULT_SHARDS) -> list
         rows.append(Add("I", event.viewed, {"item": event.viewed}, deltas))
     rows.extend(Add("I", item, {"item": item}, {"purchases": 1.0}) for item in event.purchased)
     if rows:
-        sink.add(event.site, shard_of(event.event_id, shards), rows)
+        shard = shard_of(event.event_id, shards)
+        pairs = [row for row in rows if row.table == "CV"]
+        if pairs:
+            # A pair lives in one shard (its key's), so the publisher reads each pair once;
+            # pairs are far less hot than single items.
+            rows_here = [row for row in rows if row.table != "CV"]
+            for pair in pairs:
+                sink.add(event.site, shard_of(pair.key, shards), [pair])
+        else:
+            rows_here = rows
+        if rows_here:
+            sink.add(event.site, shard, rows_here)
     return rows
 
 
