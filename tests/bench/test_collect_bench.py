@@ -156,7 +156,8 @@ def test_collect_events_per_second_batch_vs_put_item(
         rates["put"].append(_rate(backend, [realistic_events(BATCH) for _ in half])[0])
     batch_rate, put_rate = statistics.mean(rates["batch"]), statistics.mean(rates["put"])
     no_io = NoIO(ours.client, ours.table, site_cache_seconds=60)
-    no_io.site_config = ours.site_config  # type: ignore[method-assign]
+    config = ours.site_config("demo-shop")
+    no_io.site_config = lambda site: config  # type: ignore[method-assign]
     monkeypatch.setattr(_common, "store", lambda: no_io)
     cpu_rate, _ = _rate(backend, [realistic_events(BATCH) for _ in range(BATCHES)])
     report(
