@@ -266,7 +266,9 @@ class Store:
             if not pending.get("Keys"):
                 return found
             request = {self.table: pending}
-            response = self._call(lambda req=request: self.client.batch_get_item(RequestItems=req))
+            response = self._call(
+                functools.partial(self.client.batch_get_item, RequestItems=request)
+            )
             for attrs in response.get("Responses", {}).get(self.table, []):
                 item = _plain(attrs)
                 found[(item["pk"], item["sk"])] = item
@@ -293,7 +295,7 @@ class Store:
             args["Limit"] = limit
         items: list[Item] = []
         while True:
-            response = self._call(lambda a=dict(args): self.client.query(**a))
+            response = self._call(functools.partial(self.client.query, **args))
             items.extend(_plain(attrs) for attrs in response.get("Items", []))
             last = response.get("LastEvaluatedKey")
             if not last or (limit and len(items) >= limit):

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambdas.handlers import _common
 from lambdas.handlers.api import json_response, make_resolver, now_ms, preflight, request_origin
 from lambdas.logic.privacy import claims_from_header, erase_visitor, export_visitor
+from lambdas.logic.tokens import Claims
 from lambdas.models.settings import get_settings
 
 __all__ = ["app", "handler"]
@@ -23,7 +24,7 @@ tracer = Tracer(service="privacy")
 metrics = Metrics(namespace="perso", service="privacy")
 
 
-def _claims_and_cors() -> Any:
+def _claims_and_cors() -> Claims:
     claims = claims_from_header(
         app.current_event.headers.get("authorization"), key=_common.key(), now=now_ms() // 1000
     )

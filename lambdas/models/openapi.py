@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -75,16 +75,17 @@ _ERASED = {
 
 @functools.lru_cache(maxsize=1)
 def _components() -> dict[str, Any]:
-    models = [CollectRequest, CollectResponse, IngestRequest, IngestResponse, Event, ErrorBody]
-    _, schema = models_json_schema(
-        [(m, "validation") for m in models], ref_template=_REF
-    )
+    models: list[type[BaseModel]] = [
+        CollectRequest, CollectResponse, IngestRequest, IngestResponse, Event, ErrorBody,
+    ]
+    pairs: list[tuple[type[BaseModel], Literal["validation"]]] = [(m, "validation") for m in models]
+    _, schema = models_json_schema(pairs, ref_template=_REF)
     return dict(sorted(schema["$defs"].items()))
 
 
 def build_openapi() -> dict[str, Any]:
     """The document (a fresh dict each call)."""
-    bearer = [{"visitorToken": []}]
+    bearer: list[dict[str, list[str]]] = [{"visitorToken": []}]
     return {
         "openapi": "3.1.0",
         "info": {
