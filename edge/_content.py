@@ -61,7 +61,7 @@ def lookup(attributes: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path, or None (`lookup({"a": {"b": 1}}, "a.b") == 1`)."""
     current: Any = attributes
     for part in path.split("."):
-        if isinstance(current, Mapping):
+        if type(current) is dict or isinstance(current, Mapping):
             current = current.get(part)
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
             current = current[int(part)]
@@ -120,7 +120,7 @@ class _Template:
 def _walk(attributes: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     current: Any = attributes
     for part in path:
-        if isinstance(current, Mapping):
+        if type(current) is dict or isinstance(current, Mapping):
             current = current.get(part)
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
             current = current[int(part)]
@@ -250,7 +250,7 @@ def resolve_recommend(
     `catalog` maps an id to its item dict, which already holds `"id"` (see
     `catalog_items`); the items are shared, not copied.
     """
-    if not isinstance(spec, Mapping):
+    if type(spec) is not dict and not isinstance(spec, Mapping):
         return None
     name = spec.get("list", "popular")
     viewed = _str_list(profile.get("viewed"))

@@ -72,6 +72,10 @@ class PreparedExperience:
     index: int
     experience: Experience
     audience: Predicate
+    # Experiences with the same audience share one compiled predicate and one key:
+    # a page evaluates each distinct audience at most once.
+    audience_key: int
+    id: str
     start: float
     end: float
     variant_index: dict[str, int]
@@ -87,10 +91,6 @@ class PreparedExperience:
     # The matched decision per variant when its content is static (no placeholder,
     # no recommend list): decisions are frozen, so one object serves every call.
     static: tuple[Decision | None, ...]
-
-    @property
-    def id(self) -> str:
-        return self.experience.id
 
     @property
     def variants(self) -> tuple[Variant, ...]:
@@ -123,6 +123,8 @@ class PreparedRuleset:
     visitors: LRUCache[str, dict[int, float | None]]
     # Whole results: (context key, profile key) -> (valid from, valid until, result).
     results: LRUCache[str, tuple[float, float, Any]]
+    # Whether the page policy limits anything (else it is never checked).
+    has_policy: bool = False
 
     def hashes_for(self, visitor: str) -> dict[int, float | None]:
         hashes = self.visitors.get(visitor)
@@ -194,7 +196,12 @@ def _weights(experience: Experience, learned: Learned) -> list[float]:
     return [float(w) for w in weights]
 
 
-def _prepare_experience(index: int, experience: Experience, learned: Learned) -> PreparedExperience:
+def _prepare_experience(
+    index: int,
+    experience: Experience,
+    learned: Learned,
+    audiences: dict[str, tuple[int, Predicate]],
+) -> PreparedExperience:
     fillers = tuple(
         ContentFiller(v.content)
         if isinstance(v.content, dict) and has_placeholders(v.content)
@@ -210,10 +217,18 @@ def _prepare_experience(index: int, experience: Experience, learned: Learned) ->
         else Decision(experience.slot, experience.id, v.id, v.content, "matched")
         for v, filler, recommend in zip(experience.variants, fillers, is_recommend, strict=True)
     )
+    # repr tells JSON values apart exactly (1, 1.0 and True differ); a key order that
+    # differs only costs sharing.
+    text = repr(experience.audience)
+    shared = audiences.get(text)
+    if shared is None:
+        shared = audiences[text] = (len(audiences), compile_safely(experience.audience))
     return PreparedExperience(
         index=index,
         experience=experience,
-        audience=compile_safely(experience.audience),
+        audience=shared[1],
+        audience_key=shared[0],
+        id=experience.id,
         start=_bound(experience.schedule.start, -math.inf),
         end=_bound(experience.schedule.end, math.inf),
         variant_index={v.id: i for i, v in enumerate(experience.variants)},
@@ -234,9 +249,12 @@ def _prepare_experience(index: int, experience: Experience, learned: Learned) ->
 
 def _build(ruleset: Ruleset) -> PreparedRuleset:
     by_slot: dict[str, list[PreparedExperience]] = {slot: [] for slot in ruleset.slots}
+    audiences: dict[str, tuple[int, Predicate]] = {}
     for index, experience in enumerate(ruleset.experiences):
         if experience.slot in by_slot and experience.variants:
-            by_slot[experience.slot].append(_prepare_experience(index, experience, ruleset.learned))
+            by_slot[experience.slot].append(
+                _prepare_experience(index, experience, ruleset.learned, audiences)
+            )
     slots = tuple(
         # sorted() is stable, so equal priorities keep file order.
         (slot, tuple(sorted(exps, key=lambda p: -p.experience.priority)))
@@ -252,6 +270,8 @@ def _build(ruleset: Ruleset) -> PreparedRuleset:
         LRUCache(maxsize=_CONTEXTS_KEPT),
         LRUCache(maxsize=_VISITORS_KEPT),
         LRUCache(maxsize=_RESULTS_KEPT),
+        ruleset.policy.max_experiences_per_page is not None
+        or ruleset.policy.max_exposures_per_session is not None,
     )
 
 

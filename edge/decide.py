@@ -65,6 +65,7 @@ _RANK = {
 _REASON_AT = {rank: reason for reason, rank in _RANK.items()} | {0: "no_match"}
 _UNSET: Any = object()
 _HOLDOUT = -1  # the holdout's place among a visitor's cached hashes
+_NO_TRACE: list[str] = []  # matched() appends to the trace in explain mode only
 
 
 def decide(
@@ -254,9 +255,9 @@ class _Page:
         if self.visitor is None and candidate.needs_id:
             return "consent"
         audience = self.memo.audience
-        matched = audience.get(candidate.index)
+        matched = audience.get(candidate.audience_key)
         if matched is None:
-            matched = audience[candidate.index] = candidate.audience(self.context)
+            matched = audience[candidate.audience_key] = candidate.audience(self.context)
         if not matched:
             return "audience"
         frequency = candidate.frequency
@@ -307,6 +308,86 @@ class _Page:
         return content, True
 
     def decide_slot(self, slot: str, candidates: tuple[PreparedExperience, ...]) -> Decision:
+        if not self.explain:
+            return self.decide_slot_fast(slot, candidates)
+        return self.decide_slot_explained(slot, candidates)
+
+    def decide_slot_fast(self, slot: str, candidates: tuple[PreparedExperience, ...]) -> Decision:
+        """`decide_slot_explained` without trace, with `skip` inlined: the hot loop.
+
+        Every step and every narrowing of the [low, high) window is the same as in
+        `skip`, in the same order (the result cache relies on the window).
+        """
+        prepared = self.prepared
+        if not candidates:
+            return prepared.default(slot, "no_match")
+        if prepared.has_policy and self.policy_reached() is not None:
+            return prepared.default(slot, "policy")
+        now = self.now
+        consent = self.consent
+        no_visitor = self.visitor is None
+        audience = self.memo.audience
+        context = self.context
+        furthest = 0
+        for candidate in candidates:
+            start = candidate.start
+            end = candidate.end
+            if now < start:
+                if start < self.high:
+                    self.high = start
+                if furthest < 1:
+                    furthest = 1
+                continue
+            if now >= end:
+                if end > self.low:
+                    self.low = end
+                if furthest < 1:
+                    furthest = 1
+                continue
+            if start > self.low:
+                self.low = start
+            if end < self.high:
+                self.high = end
+            purpose = candidate.consent
+            if (purpose != "none" and not consent.get(purpose)) or (
+                no_visitor and candidate.needs_id
+            ):
+                if furthest < 2:
+                    furthest = 2
+                continue
+            key = candidate.audience_key
+            matched = audience.get(key)
+            if matched is None:
+                matched = audience[key] = candidate.audience(context)
+            if not matched:
+                if furthest < 3:
+                    furthest = 3
+                continue
+            frequency = candidate.frequency
+            if frequency is not None:
+                count, low, high = exposure_count(frequency, candidate.id, self.profile, now)
+                if low > self.low:
+                    self.low = low
+                if high < self.high:
+                    self.high = high
+                if count >= frequency.max:
+                    if furthest < 4:
+                        furthest = 4
+                    continue
+            index, sticky = self.variant_index(candidate)
+            if index < 0:
+                if furthest < 5:
+                    furthest = 5
+                continue
+            decision = self.matched(slot, candidate, index, sticky, _NO_TRACE)
+            if decision is not None:
+                return decision
+            furthest = 6
+        return prepared.default(slot, _REASON_AT[furthest])
+
+    def decide_slot_explained(
+        self, slot: str, candidates: tuple[PreparedExperience, ...]
+    ) -> Decision:
         explain = self.explain
         if not candidates:
             if explain:
