@@ -19,13 +19,14 @@ from moto.server import ThreadedMotoServer
 
 from lambdas.dal import admin
 
-__all__ = ["Learn", "moto_endpoint", "put_event", "start_learn"]
+__all__ = ["Learn", "moto_server", "put_event", "start_learn"]
 
 _names = itertools.count()
 
 
 @contextmanager
-def moto_endpoint() -> Iterator[str]:
+def moto_server() -> Iterator[str]:
+    """A private moto server (the tests use conftest's session `moto_endpoint` instead)."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from lambdas.dal.client import make_client
 from lambdas.dal.counters import DynamoCounters
 from lambdas.handlers import aggregate
 from lambdas.local.loops import StreamPoller
-from tests.integration._learn_env import Learn, moto_endpoint, put_event, start_learn
+from tests.integration._learn_env import Learn, put_event, start_learn
 
 DAY = "2026-11-18"  # the UTC day of put_event's default ts
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_endpoint() as url:
-        yield url
+def endpoint(moto_endpoint: str) -> str:
+    # the session's moto server from conftest.py; each test gets its own table and bucket
+    return moto_endpoint
 
 
 @pytest.fixture

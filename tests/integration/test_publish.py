@@ -4,7 +4,6 @@ rollback, invalidation, and the `perso deploy` / `perso rollback` commands."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from lambdas.handlers import publish
 from lambdas.local.loops import LocalContext, PublishTimer, scheduled_event
 from lambdas.logic._counts import Add
 from lambdas.logic.publish import PublishError, deploy_ruleset, publish_site, rollback_site
-from tests.integration._learn_env import Learn, moto_endpoint, start_learn
+from tests.integration._learn_env import Learn, start_learn
 
 SOURCE = """
 site: shop
@@ -43,9 +42,9 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_endpoint() as url:
-        yield url
+def endpoint(moto_endpoint: str) -> str:
+    # the session's moto server from conftest.py; each test gets its own table and bucket
+    return moto_endpoint
 
 
 @pytest.fixture
@@ -129,7 +128,7 @@ def test_scheduled_publish_learns_and_writes_in_order(learn: Learn) -> None:
     assert b > a >= 0.05 and a + b == pytest.approx(1.0)
     assert learned.recommendations["popular"] == ["sku-2", "sku-1"]
     assert learned.recommendations["popular:high_value"] == ["sku-1"]
-    assert learned.co_viewed == {"sku-1": ["sku-3"]}
+    assert learned.co_viewed == {"sku-1": ["sku-3"], "sku-3": ["sku-1"]}  # both directions
     assert learned.segments["high_value"]["feature"] == "value"
     assert learned.segments["high_value"]["visitors"] == 200
     # And the segment rule reached the table for the aggregator
