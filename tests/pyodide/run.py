@@ -134,9 +134,14 @@ def run_python(
     which holds `tests/`, `examples/` and `pyproject.toml`, and is on sys.path.
     """
     wheels = [build_edge_wheel(wheels_dir, include_compiler=True), *ensure_wheels()]
+    # The wheel browsers get goes in as a file: inside.py checks it works on its own.
+    browser = build_edge_wheel(wheels_dir / "browser")
     plan = {
         "wheels": [str(w) for w in wheels],
-        "files": [[str(ROOT / f), f"{APP}/{f}"] for f in _copied_files()],
+        "files": [
+            *([str(ROOT / f), f"{APP}/{f}"] for f in _copied_files()),
+            [str(browser), f"/browser-wheel/{browser.name}"],
+        ],
         "cwd": APP,
         "env": {"COLUMNS": "100", "PYTHONDONTWRITEBYTECODE": "1"},
         "python": code,
