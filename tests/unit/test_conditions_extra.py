@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from edge.bucketing import fnv1a32, get_bucket_ranges, get_query_string_override, hash
-from edge.conditions import compile, evaluate
+from edge.conditions import OPERATORS, compile, evaluate
 
 # --- compile once, call many times
 
@@ -247,3 +247,72 @@ def test_query_string_override_reads_like_parse_int(url: str, expected: int | No
 
 def test_bucket_ranges_accept_a_tuple_of_weights() -> None:
     assert get_bucket_ranges(2, 1.0, (0.25, 0.75)) == [(0.0, 0.25), (0.25, 1.0)]
+
+
+def _hash_reference(seed: str, value: str, version: int) -> float | None:
+    # The specification, without the fast paths: fnv over UTF-16 code units.
+    def units(text: str) -> list[int]:
+        data = text.encode("utf-16-le", "surrogatepass")
+        return [data[i] | data[i + 1] << 8 for i in range(0, len(data), 2)]
+
+    if version == 2:
+        inner = _fnv_reference(units(seed + value))
+        return (_fnv_reference(units(str(inner))) % 10000) / 10000
+    if version == 1:
+        return (_fnv_reference(units(value + seed)) % 1000) / 1000
+    return None
+
+
+def test_hash_fast_paths_agree_with_the_plain_specification() -> None:
+    # hash() memoizes the state after each seed and has an ASCII fast path; the same
+    # seed must give the same answer whatever value (ASCII or not) follows it.
+    rng = random.Random(11)
+    alphabet = "ab-_09~ é\u00ff中\U0001f600"
+    seeds = ["", "exp-001", "site/holdout", "é中", "\U0001f600x"]
+    for _ in range(3000):
+        seed = rng.choice(seeds) if rng.random() < 0.7 else "".join(rng.choices(alphabet, k=4))
+        value = "".join(rng.choices(alphabet, k=rng.randint(0, 40)))
+        for version in (1, 2):
+            assert hash(seed, value, version) == _hash_reference(seed, value, version)
+
+
+_RANGE_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    -1,
+    2.5,
+    18,
+    22.9,
+    23,
+    10**30,
+    float("nan"),
+    float("inf"),
+    "3",
+    "abc",
+    "",
+    " 7 ",
+    "0x10",
+    "1e3",
+    [5],
+    [],
+    {},
+]
+
+
+def test_numeric_ranges_match_the_operators_one_by_one() -> None:
+    # {"$gte": a, "$lt": b} compiles to one fused test; it must agree with the
+    # conjunction of single-operator conditions on every kind of value.
+    rng = random.Random(5)
+    bounds: list[Any] = [18, 23, 0, -1, 2.5, float("nan"), 10**30]
+    for _ in range(400):
+        names = rng.sample(["$lt", "$lte", "$gt", "$gte"], rng.randint(1, 4))
+        condition = {name: rng.choice(bounds) for name in names}
+        fused = compile({"x": condition})
+        # The operator factories themselves (the fused path is compile_value's).
+        singles = [OPERATORS[name](bound) for name, bound in condition.items()]
+        for value in _RANGE_VALUES:
+            expected = all(test(value, None) for test in singles)
+            assert fused({"x": value}) == expected, (condition, value)
