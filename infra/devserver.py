@@ -29,7 +29,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,6 +38,7 @@ from urllib.parse import unquote, urlsplit
 
 import typer
 
+from infra._devstack import ApiHandler, ApiResponse, build_cdn, local_api
 from infra._static import (
     CompressionCache,
     FileEntry,
@@ -65,9 +66,6 @@ DEFAULT_PORT = 8080
 SNIPPET_MARKER = b"<!--perso:snippet-->"
 DEMO_SITE = "demo-shop"
 
-ApiResponse = tuple[int, Mapping[str, str], bytes]
-# (method, path with query, headers with lower-case names, body) -> (status, headers, body)
-ApiHandler = Callable[[str, str, Mapping[str, str], bytes], ApiResponse]
 # (site, cdn, api) -> the HTML to put where the demo pages say <!--perso:snippet-->
 SnippetRenderer = Callable[[str, str, str], str]
 
@@ -86,6 +84,8 @@ class DevServer:
     files: CompressionCache = field(default_factory=CompressionCache)
     # The content codings the CDN offers, best first (benchmarks compare br with gzip).
     codings: tuple[str, ...] = ("br", "gzip")
+    # Told (request path, bytes written: status line, headers and body) per request.
+    on_sent: Callable[[str, int], None] | None = None
 
     @property
     def url(self) -> str:
@@ -104,10 +104,30 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+class _CountingWriter:
+    """The response stream, counting bytes so benchmarks see what went on the wire."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def write(self, data: bytes) -> int:
+        self.count += len(data)
+        written: int = self.raw.write(data)
+        return written
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "perso-dev"
+
+    def setup(self) -> None:
+        super().setup()
+        self.wfile = _CountingWriter(self.wfile)  # type: ignore[assignment]
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -132,6 +152,15 @@ class _Handler(BaseHTTPRequestHandler):
             sys.stderr.write(f"perso dev: {self.address_string()} {format % args}\n")
 
     def _dispatch(self) -> None:
+        start = self.wfile.count if isinstance(self.wfile, _CountingWriter) else 0
+        try:
+            self._route()
+        finally:
+            on_sent = self.server.dev.on_sent
+            if on_sent is not None and isinstance(self.wfile, _CountingWriter):
+                on_sent(self.path, self.wfile.count - start)
+
+    def _route(self) -> None:
         path = urlsplit(self.path).path
         try:
             if path == "/v1" or path.startswith("/v1/"):
@@ -260,82 +289,6 @@ def _default_snippet(site: str, cdn: str, api: str) -> str:
         return "<!-- perso: infra/snippet_html.py is not there yet: no snippet -->"
     html: str = module.snippet_html(site=site, cdn=cdn, api=api)
     return html
-
-
-# --- building the CDN folder ------------------------------------------------------------
-
-
-def build_cdn(out: Path, *, examples: Path | None = None, bundle: bool = True) -> list[str]:
-    """Fill `out` like the bucket: the runtime bundle, then every example ruleset.
-
-    Returns one line per step for the console. Parts that are not written yet are
-    skipped with a line that says so, so the dev server still starts.
-    """
-    lines: list[str] = []
-    out.mkdir(parents=True, exist_ok=True)
-    if bundle:
-        lines.append(_build_bundle(out))
-    for yaml_file in sorted((examples or ROOT / "examples").glob("*.yaml")):
-        lines.append(_build_ruleset(yaml_file, out))
-    return lines
-
-
-def _build_bundle(out: Path) -> str:
-    if importlib.util.find_spec("infra.bundle") is None:
-        return "bundle: infra/bundle.py is not there yet; no runtime served"
-    from infra import bundle as bundle_module
-
-    result = bundle_module.build_bundle(out=out)
-    return f"bundle: {result}"
-
-
-def _build_ruleset(yaml_file: Path, out: Path) -> str:
-    from edge.artifact import encode, pointer
-    from edge.compiler import compile_file
-
-    result = compile_file(yaml_file)
-    if result.problems or result.ruleset is None:
-        problems = "; ".join(str(p) for p in result.problems)
-        return f"{yaml_file.name}: not built ({problems})"
-    ruleset = result.ruleset
-    artifact = encode(ruleset)
-    folder = out / "rulesets" / ruleset.site
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{artifact.sha256}.msgpack").write_bytes(artifact.data)
-    latest = pointer(artifact, site=ruleset.site, published_at=_now_iso())
-    # The pointer last, as the publisher does.
-    (folder / "latest.json").write_text(json.dumps(latest, indent=2) + "\n", encoding="utf-8")
-    size = len(artifact.data)
-    return f"{yaml_file.name}: rulesets/{ruleset.site}/{artifact.sha256[:12]}… ({size} bytes)"
-
-
-def _now_iso() -> str:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-# --- the API hook -----------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def local_api(*, origin_ports: Iterable[int] = ()) -> Iterator[ApiHandler | None]:
-    """The event API of `lambdas.local`: its backend started, and stopped on exit.
-
-    `origin_ports` are the ports of pages allowed to send events (the dev server's).
-    Yields None when `lambdas.local` does not exist; a backend that fails to start
-    raises, so the caller can say why.
-    """
-    if importlib.util.find_spec("lambdas.local") is None:
-        yield None
-        return
-    module = importlib.import_module("lambdas.local")
-    backend = module.start_local_backend(port=0, origin_ports=list(origin_ports))
-    try:
-        api: ApiHandler = backend.api
-        yield api
-    finally:
-        backend.stop()
 
 
 # --- running -------------------------------------------------------------------------

@@ -206,3 +206,24 @@ def test_perso_dev_prints_urls_and_stops_cleanly_on_ctrl_c(cdn: Path) -> None:
     assert "stopped" in out
     assert process.returncode == 0
     assert "Traceback" not in err
+
+
+def test_on_sent_counts_what_went_on_the_wire(server: DevServer) -> None:
+    sent: list[tuple[str, int]] = []
+    server.on_sent = lambda path, size: sent.append((path, size))
+    try:
+        response = get(server, "/cdn/perso.js", **{"Accept-Encoding": "br"})
+        body = response.raw.read()
+        again = get(
+            server,
+            "/cdn/perso.js",
+            **{"Accept-Encoding": "br", "If-None-Match": response.headers["ETag"]},
+        )
+        again.raw.read()
+    finally:
+        server.on_sent = None
+    assert [path for path, _ in sent] == ["/cdn/perso.js", "/cdn/perso.js"]
+    # The first answer is the brotli body plus its status line and headers; the 304 is
+    # headers only.
+    assert len(body) < sent[0][1] < len(body) + 1_000
+    assert 0 < sent[1][1] < 1_000
