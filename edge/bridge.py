@@ -72,6 +72,9 @@ def load_artifact(data: Any, sha256: str) -> str:
         ruleset = _artifact.load(raw, sha256=sha256)
     except (TypeError, ValueError) as exc:  # ArtifactError is a ValueError
         return json.dumps({"ok": False, "error": str(exc)})
+    # One throwaway decision compiles the ruleset's conditions now, while the page still
+    # shows its defaults, instead of inside the first decision the visitor waits for.
+    decide(ruleset, {}, {}, datetime.now(UTC))
     _state["ruleset"] = ruleset
     _state["version"] = sha256.lower()
     return json.dumps(

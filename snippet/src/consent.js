@@ -1,5 +1,6 @@
 // Consent: explicit perso.consent() > an earlier explicit choice (stored only once
-// something was granted) > IAB TCF v2.2 > Global Privacy Control > nothing granted.
+// something was granted) > IAB TCF v2.2 (the CMP's last answer stands in until it
+// answers again) > Global Privacy Control > nothing granted.
 //
 // TCF v2.2 mapping (purpose numbers from the IAB policy):
 //   storage         = purpose 1 (store and/or access information on a device)
@@ -24,8 +25,11 @@ export function tcfToConsent(tc) {
 
 export function makeConsent(nav, stored, onChange) {
   const gpc = !!(nav && nav.globalPrivacyControl === true);
-  let explicit = stored && typeof stored === "object" ? norm(stored) : null;
-  let tcf = null;
+  const remembered = stored && typeof stored === "object" ? stored : null;
+  let explicit = remembered && remembered.source !== "tcf" ? norm(remembered) : null;
+  // A CMP answers asynchronously; the choice it gave last time stands in until it does,
+  // so a repeat view can use the instant path. Its next answer replaces it either way.
+  let tcf = remembered && remembered.source === "tcf" ? norm(remembered) : null;
   let state = compute();
 
   function norm(c) {

@@ -72,7 +72,7 @@ function boot(win) {
     consent(c) {
       if (!S) { pendingConsent = c || {}; return api; }
       S.consent.explicit(c || {});
-      if (S.consent.allows("any")) S.store.set("c", { analytics: !!(c && c.analytics === true), personalization: !!(c && c.personalization === true) }, "any");
+      rememberConsent();
       return api;
     },
     track(name, props) {
@@ -194,10 +194,18 @@ function boot(win) {
     if (S.worker) S.worker.postMessage({ type: P.WIPE });
   }
 
+  function rememberConsent() {
+    const c = S.consent.state;
+    if (c.source === "explicit" || c.source === "tcf") {
+      S.store.set("c", { analytics: c.analytics, personalization: c.personalization, source: c.source }, "any");
+    }
+  }
+
   function onConsentChange(now, before) {
     const revoked = (before.analytics && !now.analytics) || (before.personalization && !now.personalization);
     if (revoked) wipe(); // a revoke forgets everything, then what is still granted starts afresh
     ensureIdentity();
+    rememberConsent();
     if (S.worker) S.worker.postMessage({ type: P.STORAGE, allowed: now.analytics || now.personalization });
     if (S.events) S.events.push("consent", { props: { analytics: now.analytics, personalization: now.personalization, source: now.source } });
     if (S.view) requestDecision();
