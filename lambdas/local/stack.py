@@ -90,7 +90,6 @@ def _env(endpoint: str, table: str, bucket: str, site: str) -> dict[str, str]:
         "PERSO_DYNAMODB_ENDPOINT": endpoint,
         "PERSO_S3_ENDPOINT": endpoint,
         "PERSO_BUCKET": bucket,
-        "PERSO_SITES": site,
         # A fresh key per stack: tokens from an earlier run are simply not valid.
         "PERSO_TOKEN_KEY": secrets.token_urlsafe(32),
         "PERSO_SITE_CACHE_SECONDS": "0",

@@ -3,7 +3,8 @@
 - `moto_endpoint`: moto's ThreadedMotoServer on 127.0.0.1, an ephemeral port.
 - `dynalite_endpoint`: dynalite (npm) under Node, which enforces DynamoDB's limits and
   validation messages the way the service does.
-- `backend`: the local stack (`lambdas.local.start_local_backend`): its own moto server,
+- `backend` (per module): the local stack (`lambdas.local.start_local_backend`): its own
+  moto server,
   the table with its stream, the CDN bucket, site `demo-shop`; the handlers behind `.api`.
 - `fault_proxy`: a fault-injecting proxy in front of the backend's moto (see `_faults`).
 """
@@ -102,8 +103,10 @@ def any_endpoint(request: pytest.FixtureRequest) -> tuple[str, str]:
     return request.param, request.getfixturevalue(f"{request.param}_endpoint")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def backend() -> Iterator[LocalBackend]:
+    # Per module: the stack sets the process environment, and stop() restores it, so
+    # the other areas' tests in the same session see their own settings.
     stack = start_local_backend(origin_ports=[8000], loops=False)
     try:
         yield stack
@@ -111,7 +114,7 @@ def backend() -> Iterator[LocalBackend]:
         stack.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fault_proxy(backend: LocalBackend) -> Iterator[FaultProxy]:
     proxy = FaultProxy(backend.endpoint_url).start()
     try:
