@@ -4,9 +4,9 @@
 - `dynalite_endpoint`: dynalite (npm) under Node, which enforces DynamoDB's limits and
   validation messages the way the service does.
 - `backend` (per module): the local stack (`lambdas.local.start_local_backend`): its own
-  moto server,
-  the table with its stream, the CDN bucket, site `demo-shop`; the handlers behind `.api`.
-- `fault_proxy`: a fault-injecting proxy in front of the backend's moto (see `_faults`).
+  moto server, the table with its stream, the CDN bucket, site `demo-shop`; the handlers
+  behind `.api`.
+- `fault_proxy` (per module): a fault-injecting proxy in front of the backend's moto (see `_faults`).
 """
 
 from __future__ import annotations
