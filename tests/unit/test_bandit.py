@@ -49,7 +49,7 @@ def test_equal_arms_split_evenly_within_noise() -> None:
 def test_conversions_above_exposed_are_capped_and_bad_floor_refused() -> None:
     weights = thompson_weights([Arm(100, 500), Arm(100, 0)], current=[0.5, 0.5], seed="c")
     assert weights[0] > weights[1]
-    with pytest.raises(ValueError, match="floor 0.6 is impossible for 2 variants"):
+    with pytest.raises(ValueError, match=r"floor 0\.6 is impossible for 2 variants"):
         thompson_weights([Arm(100, 1), Arm(100, 1)], current=[0.5, 0.5], seed="c", floor=0.6)
     with pytest.raises(ValueError, match="2 arms but 1 current weights"):
         thompson_weights([Arm(100, 1), Arm(100, 1)], current=[1.0], seed="c")
