@@ -72,8 +72,12 @@ def _check_one(
         packed = msgpack.packb(payload, use_bin_type=True)
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(f"{where}.props: cannot be stored ({exc})") from exc
-    if len(packed) > MAX_PROPS_BYTES + 200:
-        raise ValueError(f"{where}.props: {len(packed)} bytes encoded, over the {MAX_PROPS_BYTES}")
+    if len(packed) > MAX_PROPS_BYTES:  # only then is it worth sizing the props alone
+        size = len(msgpack.packb(event.props, use_bin_type=True))
+        if size > MAX_PROPS_BYTES:
+            raise ValueError(
+                f"{where}.props: {size} bytes encoded, over the limit of {MAX_PROPS_BYTES}"
+            )
     return event, ts_ms, packed
 
 
