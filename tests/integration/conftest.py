@@ -6,7 +6,8 @@
 - `backend` (per module): the local stack (`lambdas.local.start_local_backend`): its own
   moto server, the table with its stream, the CDN bucket, site `demo-shop`; the handlers
   behind `.api`.
-- `fault_proxy` (per module): a fault-injecting proxy in front of the backend's moto (see `_faults`).
+- `fault_proxy` (per module): a fault-injecting proxy in front of the backend's moto
+  (see `_faults`).
 """
 
 from __future__ import annotations
