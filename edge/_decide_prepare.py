@@ -26,8 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cachetools import LRUCache
-
 from edge import bucketing, conditions
 from edge._content import ContentFiller, catalog_items, has_placeholders
 from edge._decide_result import Decision
@@ -36,6 +34,7 @@ from edge.types import Attributes, Profile
 
 __all__ = [
     "ContextMemo",
+    "Lru",
     "Predicate",
     "PreparedExperience",
     "PreparedRuleset",
@@ -97,6 +96,40 @@ class PreparedExperience:
         return self.experience.variants
 
 
+class Lru[K, V]:
+    """A least-recently-used map on a plain dict (insertion order is recency).
+
+    cachetools' LRUCache costs about a microsecond per lookup in pure Python; a page
+    makes several, so this keeps to dict operations (tens of nanoseconds).
+    """
+
+    __slots__ = ("data", "maxsize")
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self.data: dict[K, V] = {}
+
+    def get(self, key: K) -> V | None:
+        data = self.data
+        value = data.pop(key, None)
+        if value is not None:
+            data[key] = value  # now the most recent
+        return value
+
+    def __setitem__(self, key: K, value: V) -> None:
+        data = self.data
+        data.pop(key, None)
+        data[key] = value
+        if len(data) > self.maxsize:
+            del data[next(iter(data))]  # the least recent
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def clear(self) -> None:
+        self.data.clear()
+
+
 @dataclass(slots=True)
 class ContextMemo:
     """What one context decides regardless of profile and time (filled lazily)."""
@@ -117,12 +150,12 @@ class PreparedRuleset:
     catalog: dict[str, dict[str, Any]]
     # Default decisions without trace, by (slot, reason): shared, they are frozen.
     defaults: dict[tuple[str, str], Decision]
-    memos: LRUCache[str, ContextMemo]
+    memos: Lru[str, ContextMemo]
     # A visitor's hashes by experience index (-1: the holdout): they depend on the id
     # only, so they outlive the context (which changes every minute with local time).
-    visitors: LRUCache[str, dict[int, float | None]]
+    visitors: Lru[str, dict[int, float | None]]
     # Whole results: (context key, profile key) -> (valid from, valid until, result).
-    results: LRUCache[str, tuple[float, float, Any]]
+    results: Lru[str, tuple[float, float, Any]]
     # Whether the page policy limits anything (else it is never checked).
     has_policy: bool = False
 
@@ -138,13 +171,15 @@ class PreparedRuleset:
             decision = self.defaults[slot, reason] = Decision(slot, None, None, None, reason)
         return decision
 
-    def memo_for(self, key: str | None) -> ContextMemo:
+    def memo_for(self, key: str | None) -> tuple[ContextMemo, bool]:
+        """The context's memo, and whether the context was seen before."""
         if key is None:
-            return ContextMemo()  # uncacheable context: decide from scratch
+            return ContextMemo(), False  # uncacheable context: decide from scratch
         memo = self.memos.get(key)
         if memo is None:
             memo = self.memos[key] = ContextMemo()
-        return memo
+            return memo, False
+        return memo, True
 
 
 def _canonical(value: Any) -> str | None:
@@ -267,15 +302,15 @@ def _build(ruleset: Ruleset) -> PreparedRuleset:
         journey,
         catalog_items(ruleset.catalog),
         {},
-        LRUCache(maxsize=_CONTEXTS_KEPT),
-        LRUCache(maxsize=_VISITORS_KEPT),
-        LRUCache(maxsize=_RESULTS_KEPT),
+        Lru(maxsize=_CONTEXTS_KEPT),
+        Lru(maxsize=_VISITORS_KEPT),
+        Lru(maxsize=_RESULTS_KEPT),
         ruleset.policy.max_experiences_per_page is not None
         or ruleset.policy.max_exposures_per_session is not None,
     )
 
 
-_PREPARED: LRUCache[int, PreparedRuleset] = LRUCache(maxsize=_RULESETS_KEPT)
+_PREPARED: Lru[int, PreparedRuleset] = Lru(maxsize=_RULESETS_KEPT)
 
 
 def prepare(ruleset: Ruleset) -> PreparedRuleset:

@@ -105,13 +105,16 @@ def decide_unguarded(
         now = now.replace(tzinfo=UTC)
     moment = now.timestamp()
     key = context_key(ctx)
-    parts = None if explain or key is None else profile_key(prof)
+    memo, seen = prepared.memo_for(key)
+    # A context seen for the first time (a new page, the minute moved on) cannot be in
+    # the result cache: the profile's key, the store and the copy are only paid from
+    # the second sight on (a repeat view), where they save the whole decision.
+    parts = profile_key(prof) if seen and not explain else None
     whole = None if parts is None else f"{key}\x00{parts}"
     if whole is not None:
         cached = prepared.results.get(whole)
         if cached is not None and cached[0] <= moment < cached[1]:
             return _copy(cached[2])
-    memo = prepared.memo_for(key)
     if not memo.journey_known:
         memo.journey = _journey(prepared, ctx)
     journey: str | None = memo.journey
