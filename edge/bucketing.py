@@ -12,6 +12,7 @@ Pure standard library: runs unchanged under CPython and Pyodide.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "get_equal_weights",
     "get_query_string_override",
     "hash",
+    "hash_many",
     "in_namespace",
 ]
 
@@ -85,6 +87,69 @@ def _hash_v2(
     for unit in str(inner).encode("ascii"):
         outer = (outer ^ unit) * _prime
     return ((outer & _mask) % 10000) / 10000
+
+
+_LANE = b"\x01" + bytes(7)  # one 64-bit lane holding 1
+
+
+def hash_many(seeds: Sequence[str], value: str) -> list[float]:
+    """`[hash(seed, value, 2) for seed in seeds]`, hashing the seeds side by side.
+
+    A new visitor needs a hash per split experience on the page (~20). FNV-1a is a
+    byte loop, slow in pure Python; here every seed's state sits in its own 64-bit
+    lane of one big integer, so each byte of `value` (and each digit of the second
+    pass) is one xor, one multiplication and one mask for all seeds at once (a
+    32-bit state times the 25-bit prime stays inside its lane). Same results.
+
+    >>> hash_many(["seed", "abc"], "a") == [hash("seed", "a", 2), hash("abc", "a", 2)]
+    True
+    """
+    count = len(seeds)
+    # Too few to pay for the packing; lanes are read back as native 64-bit integers
+    # (little-endian on x86, ARM and WebAssembly).
+    if count < 4 or not value.isascii() or sys.byteorder != "little":
+        return [_hash_v2(seed, value) for seed in seeds]
+    states = _SEED_STATES
+    if len(states) + count > _SEED_STATES_KEPT:
+        states.clear()
+    packed = bytearray()
+    for seed in seeds:
+        state = states.get(seed)
+        if state is None:
+            state = states[seed] = _fnv_from(_FNV_OFFSET, seed)
+        packed += state.to_bytes(8, "little")
+    ones = int.from_bytes(_LANE * count, "little")
+    lanes = ones * _MASK
+    lanes_state = int.from_bytes(packed, "little")
+    for unit in value.encode("ascii"):
+        lanes_state = ((lanes_state ^ ones * unit) * _FNV_PRIME) & lanes
+    inner = memoryview(lanes_state.to_bytes(8 * count, "little")).cast("Q").tolist()
+    # Second pass: the decimal text of each state. Most have 10 digits (77%); those
+    # go side by side too, digit j of every lane gathered by a strided slice.
+    texts = [str(number) for number in inner]
+    out = [0.0] * count
+    long_ones = [i for i, text in enumerate(texts) if len(text) == 10]
+    if len(long_ones) < count:
+        for i, text in enumerate(texts):
+            if len(text) != 10:
+                outer = _FNV_OFFSET
+                for unit in text.encode("ascii"):
+                    outer = (outer ^ unit) * _FNV_PRIME
+                out[i] = ((outer & _MASK) % 10000) / 10000
+    width = len(long_ones)
+    if width:
+        digits = "".join([texts[i] for i in long_ones]).encode("ascii")
+        ones = int.from_bytes(_LANE * width, "little")
+        lanes = ones * _MASK
+        lanes_state = ones * _FNV_OFFSET
+        spread = bytearray(8 * width)
+        for j in range(10):
+            spread[0::8] = digits[j::10]
+            lanes_state = ((lanes_state ^ int.from_bytes(spread, "little")) * _FNV_PRIME) & lanes
+        finals = memoryview(lanes_state.to_bytes(8 * width, "little")).cast("Q").tolist()
+        for i, outer in zip(long_ones, finals, strict=True):
+            out[i] = (outer % 10000) / 10000
+    return out
 
 
 def hash(seed: str, value: str, version: int) -> float | None:
