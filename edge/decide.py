@@ -37,6 +37,7 @@ from edge import bucketing
 from edge._content import resolve_recommend
 from edge._decide_caps import cap_reached, exposure_count, session_exposures
 from edge._decide_explain import failed_at, format_epoch
+from edge._decide_prefetch import prefetch_hashes
 from edge._decide_prepare import (
     ContextMemo,
     PreparedExperience,
@@ -133,7 +134,8 @@ def decide_unguarded(
     else:
         page = _Page(prepared, ctx, prof, memo, hashes, visitor, moment, explain)
         if visitor is not None and len(hashes) <= (_HOLDOUT in hashes):
-            page.prefetch_hashes()  # a visitor new to this ruleset (in this worker)
+            # A visitor new to this ruleset (in this worker): hash in one batch.
+            prefetch_hashes(prepared, ctx, prof, memo, hashes, visitor, moment)
         decisions = [page.decide_slot(slot, candidates) for slot, candidates in prepared.slots]
         result = Result(decisions, page.exposures, page.assignments, journey, tuple(page_trace))
         low, high = page.low, page.high
@@ -275,58 +277,6 @@ class _Page:
             if count >= frequency.max:
                 return "frequency_cap"
         return None
-
-    def prefetch_hashes(self) -> None:
-        """Hash, side by side, the experiences this page will most likely hash.
-
-        For each slot, the first candidate passing steps 1-4 is the one `variant_index`
-        will hash (unless sticky or already known); a new visitor needs ~20 such
-        hashes, which `bucketing.hash_many` computes several times faster together.
-        Only a prediction: the slot loop still hashes anything missing (a candidate
-        after one outside coverage), and an extra hash changes no result. The checks
-        here leave the result's time window alone; audience results are memoized as
-        in the slot loop.
-        """
-        visitor = self.visitor
-        if visitor is None:
-            return
-        hashes = self.hashes
-        sticky = self.sticky
-        now = self.now
-        consent = self.consent
-        audience = self.memo.audience
-        context = self.context
-        wanted: list[PreparedExperience] = []
-        for _slot, candidates in self.prepared.slots:
-            for candidate in candidates:
-                if not candidate.start <= now < candidate.end:
-                    continue
-                purpose = candidate.consent
-                if purpose != "none" and not consent.get(purpose):
-                    continue
-                key = candidate.audience_key
-                matched = audience.get(key)
-                if matched is None:
-                    matched = audience[key] = candidate.audience(context)
-                if not matched:
-                    continue
-                frequency = candidate.frequency
-                if frequency is not None:
-                    count = exposure_count(frequency, candidate.id, self.profile, now)[0]
-                    if count >= frequency.max:
-                        continue
-                kept = sticky.get(candidate.id)
-                if (
-                    candidate.needs_hash
-                    and candidate.index not in hashes
-                    and not (isinstance(kept, str) and kept in candidate.variant_index)
-                ):
-                    wanted.append(candidate)
-                break
-        if len(wanted) > 1:
-            shares = bucketing.hash_many([c.id for c in wanted], visitor)
-            for candidate, share in zip(wanted, shares, strict=True):
-                hashes[candidate.index] = share
 
     def variant_index(self, candidate: PreparedExperience) -> tuple[int, bool]:
         """(variant index or -1 outside coverage, whether it was sticky)."""
