@@ -107,6 +107,9 @@ def _reset_caches() -> None:
     for module, name in (
         ("lambdas.handlers._learn_settings", "reset_learn_settings"),
         ("lambdas.handlers.aggregate", "reset"),
+        # The publisher caches its S3/CloudFront/DynamoDB clients and bucket name: a
+        # second stack in the same process must not publish to the first one's server.
+        ("lambdas.handlers.publish", "reset"),
     ):
         with contextlib.suppress(ImportError, AttributeError):
             getattr(importlib.import_module(module), name)()
