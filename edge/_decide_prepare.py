@@ -151,6 +151,8 @@ class PreparedRuleset:
     # Default decisions without trace, by (slot, reason): shared, they are frozen.
     defaults: dict[tuple[str, str], Decision]
     memos: Lru[str, ContextMemo]
+    # Glances of the contexts seen (see memo_for): a first sight skips the JSON key.
+    glances: Lru[tuple[Any, ...], bool]
     # A visitor's hashes by experience index (-1: the holdout): they depend on the id
     # only, so they outlive the context (which changes every minute with local time).
     visitors: Lru[str, dict[int, float | None]]
@@ -171,15 +173,29 @@ class PreparedRuleset:
             decision = self.defaults[slot, reason] = Decision(slot, None, None, None, reason)
         return decision
 
-    def memo_for(self, key: str | None) -> tuple[ContextMemo, bool]:
-        """The context's memo, and whether the context was seen before."""
+    def memo_for(self, context: Attributes) -> tuple[ContextMemo, str | None]:
+        """The context's memo, and its key when it may be a repeat (else None).
+
+        A context whose glance (id, page, minute) was never seen cannot have been
+        seen whole: it gets a fresh memo without paying for its JSON key.
+        """
+        look = _glance(context)
+        try:
+            hash(look)  # (an empty dict would not hash it before the store below)
+        except TypeError:  # an unhashable part: take the long way
+            new = False
+        else:
+            new = self.glances.get(look) is None
+        if new:
+            self.glances[look] = True
+            return ContextMemo(), None
+        key = context_key(context)
         if key is None:
-            return ContextMemo(), False  # uncacheable context: decide from scratch
+            return ContextMemo(), None  # uncacheable context: decide from scratch
         memo = self.memos.get(key)
         if memo is None:
             memo = self.memos[key] = ContextMemo()
-            return memo, False
-        return memo, True
+        return memo, key
 
 
 def _canonical(value: Any) -> str | None:
@@ -189,6 +205,19 @@ def _canonical(value: Any) -> str | None:
         return json.dumps(value, allow_nan=True)
     except (TypeError, ValueError, RecursionError):
         return None
+
+
+def _glance(context: Attributes) -> tuple[Any, ...]:
+    # What changes from one page view to the next; a few lookups, no JSON.
+    page = context.get("page")
+    local = context.get("local")
+    return (
+        context.get("id"),
+        page.get("url") if type(page) is dict else page,
+        page.get("path") if type(page) is dict else None,
+        local.get("minute") if type(local) is dict else local,
+        local.get("hour") if type(local) is dict else None,
+    )
 
 
 def context_key(context: Attributes) -> str | None:
@@ -302,6 +331,7 @@ def _build(ruleset: Ruleset) -> PreparedRuleset:
         journey,
         catalog_items(ruleset.catalog),
         {},
+        Lru(maxsize=_CONTEXTS_KEPT),
         Lru(maxsize=_CONTEXTS_KEPT),
         Lru(maxsize=_VISITORS_KEPT),
         Lru(maxsize=_RESULTS_KEPT),

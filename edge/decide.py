@@ -42,7 +42,6 @@ from edge._decide_prepare import (
     ContextMemo,
     PreparedExperience,
     PreparedRuleset,
-    context_key,
     prepare,
     profile_key,
     visitor_id,
@@ -105,12 +104,11 @@ def decide_unguarded(
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     moment = now.timestamp()
-    key = context_key(ctx)
-    memo, seen = prepared.memo_for(key)
+    memo, key = prepared.memo_for(ctx)
     # A context seen for the first time (a new page, the minute moved on) cannot be in
-    # the result cache: the profile's key, the store and the copy are only paid from
-    # the second sight on (a repeat view), where they save the whole decision.
-    parts = profile_key(prof) if seen and not explain else None
+    # the result cache: its JSON key, the profile's, the store and the copy are only
+    # paid from the second sight on (a repeat view), where they save the whole decision.
+    parts = profile_key(prof) if key is not None and not explain else None
     whole = None if parts is None else f"{key}\x00{parts}"
     if whole is not None:
         cached = prepared.results.get(whole)

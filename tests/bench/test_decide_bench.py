@@ -60,6 +60,7 @@ def _forget() -> None:
     prepared.memos.clear()
     prepared.visitors.clear()
     prepared.results.clear()
+    prepared.glances.clear()
 
 
 def _report(benchmark: Any, report: Callable[[str, str], None], label: str) -> None:
