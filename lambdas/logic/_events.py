@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import msgpack
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 
 from lambdas.models.events import MAX_PROPS_BYTES, Event, Rejected
 
-__all__ = ["CheckedBatch", "check_events", "decode_event", "event_item", "sentence"]
+__all__ = ["CheckedBatch", "check_events", "decode_event", "event_item", "item_size", "sentence"]
 
 _FUTURE_MS = 86_400_000  # device clocks drift; more than a day ahead is a bug, not drift
 
@@ -65,20 +66,20 @@ def _check_one(
         raise ValueError(f"{where}.ts: {event.ts} is more than a day in the future")
     if ts_ms < now_ms - retention_days * 86_400_000 or ts_ms < 0:
         raise ValueError(f"{where}.ts: {event.ts} is older than the {retention_days}-day retention")
+    try:
+        props = msgpack.packb(event.props, use_bin_type=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(f"{where}.props: cannot be stored ({exc})") from exc
+    if len(props) > MAX_PROPS_BYTES:
+        # The bound that keeps the whole item within one write unit (models/events.py).
+        raise ValueError(
+            f"{where}: props are too large ({len(props):,} bytes stored; "
+            f"the limit is {MAX_PROPS_BYTES:,})"
+        )
     payload: dict[str, Any] = {"id": event.id, "props": event.props}
     if event.user_id:
         payload["user_id"] = event.user_id
-    try:
-        packed = msgpack.packb(payload, use_bin_type=True)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"{where}.props: cannot be stored ({exc})") from exc
-    if len(packed) > MAX_PROPS_BYTES:  # only then is it worth sizing the props alone
-        size = len(msgpack.packb(event.props, use_bin_type=True))
-        if size > MAX_PROPS_BYTES:
-            raise ValueError(
-                f"{where}.props: {size} bytes encoded, over the limit of {MAX_PROPS_BYTES}"
-            )
-    return event, ts_ms, packed
+    return event, ts_ms, msgpack.packb(payload, use_bin_type=True)
 
 
 def check_events(raw_events: list[Any], *, now_ms: int, retention_days: int) -> CheckedBatch:
@@ -135,6 +136,38 @@ def event_item(
     if event.value is not None:
         item["val"] = event.value
     return item
+
+
+def _number_size(value: Any) -> int:
+    # DynamoDB: 1 byte per two significant digits, plus 1; one more covers the sign and
+    # an odd exponent (dynalite's exact rule), so this never under-counts.
+    digits = len(Decimal(str(value)).normalize().as_tuple().digits)
+    return 2 + (digits + 1) // 2
+
+
+def _value_size(value: Any) -> int:
+    if isinstance(value, bool) or value is None:
+        return 1
+    if isinstance(value, str):
+        return len(value.encode("utf-8"))
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, int | float | Decimal):
+        return _number_size(value)
+    if isinstance(value, dict):
+        return 3 + sum(1 + item_size({k: v}) for k, v in value.items())
+    if isinstance(value, list | tuple | set):
+        return 3 + sum(1 + _value_size(v) for v in value)
+    raise TypeError(f"cannot size a {type(value).__name__}")
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size by DynamoDB's rules (attribute names + values), never under-counted.
+
+    >>> item_size({"pk": "V#s#v", "ts": 1767225600000, "pc": True})
+    18
+    """
+    return sum(len(name.encode("utf-8")) + _value_size(value) for name, value in item.items())
 
 
 def decode_event(item: dict[str, Any]) -> dict[str, Any]:

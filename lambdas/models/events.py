@@ -12,12 +12,21 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 __all__ = [
     "EVENT_TYPES",
     "MAX_BODY_BYTES",
     "MAX_EVENTS",
+    "MAX_ITEM_BYTES",
+    "MAX_NAME_BYTES",
     "MAX_PROPS_BYTES",
     "CollectRequest",
     "CollectResponse",
@@ -34,13 +43,34 @@ __all__ = [
 
 MAX_EVENTS = 100
 MAX_BODY_BYTES = 64 * 1024
-MAX_PROPS_BYTES = 2048
+# DESIGN §10: a stored event is one write unit, i.e. the item (attribute names + values,
+# DynamoDB's sizing) is at most 1 KB. The field bounds below are chosen so that even an
+# event with every field at its bound fits (tests/integration/test_event_size.py builds
+# that worst case and has moto and dynalite size it); props get what is left.
+MAX_ITEM_BYTES = 1024
+MAX_PROPS_BYTES = 224  # msgpack of the props object alone
+MAX_NAME_BYTES = 64  # experience, variant, name: UTF-8 bytes, not characters
 EVENT_TYPES = ("page_view", "exposure", "click", "conversion", "track", "identify", "consent")
 
 SiteId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,64}$")]
-# No "#": ids become parts of the table's keys.
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+# No "#": ids become parts of the table's keys. 64 characters: a UUID (36) or a sha256 in
+# hex (64) fits; longer ids would eat the 1 KB item budget twice (key and payload).
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@-]{1,64}$")]
+
+
+def _name_bytes(value: str) -> str:
+    # Characters are not bytes: 64 emoji would be 256 bytes of the item budget.
+    size = len(value.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        raise ValueError(f"is {size} bytes in UTF-8; the limit is {MAX_NAME_BYTES}")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_NAME_BYTES),
+    AfterValidator(_name_bytes),
+]
 EventType = Literal["page_view", "exposure", "click", "conversion", "track", "identify", "consent"]
 
 

@@ -59,31 +59,62 @@ def test_event_timestamps_must_be_recent_and_not_far_in_the_future() -> None:
 
 
 def test_an_item_decodes_back_to_the_event() -> None:
-    raw = {"id": "e-1", "type": "conversion", "ts": "2026-11-18T10:00:00.250Z",
-           "name": "purchase", "value": 12.5, "props": {"items": ["a", "b"]}}
+    raw = {
+        "id": "e-1",
+        "type": "conversion",
+        "ts": "2026-11-18T10:00:00.250Z",
+        "name": "purchase",
+        "value": 12.5,
+        "props": {"items": ["a", "b"]},
+    }
     [(_, event, ts, packed)] = check_events([raw], now_ms=NOW_MS, retention_days=30).events
-    item = event_item(event, ts, packed, pk="V#s#v", site="s", vid="v", channel="web",
-                      personalization=False, retention_days=30)
+    item = event_item(
+        event,
+        ts,
+        packed,
+        pk="V#s#v",
+        site="s",
+        vid="v",
+        channel="web",
+        personalization=False,
+        retention_days=30,
+    )
     assert item["sk"] == f"E#{ts:013d}#e-1" and item["ttl"] == ts // 1000 + 30 * 86_400
     assert msgpack.unpackb(item["d"]) == {"id": "e-1", "props": {"items": ["a", "b"]}}
     assert decode_event(item) == {
-        "id": "e-1", "type": "conversion", "ts": "2026-11-18T10:00:00.250000Z",
-        "channel": "web", "props": {"items": ["a", "b"]}, "name": "purchase", "value": 12.5,
+        "id": "e-1",
+        "type": "conversion",
+        "ts": "2026-11-18T10:00:00.250000Z",
+        "channel": "web",
+        "props": {"items": ["a", "b"]},
+        "name": "purchase",
+        "value": 12.5,
     }
 
 
 def test_props_over_the_limit_are_rejected_with_the_size() -> None:
     raw = {"id": "e", "type": "track", "name": "n", "ts": _iso(NOW_MS), "props": {"x": "y" * 3000}}
     batch = check_events([raw], now_ms=NOW_MS, retention_days=30)
-    assert batch.events == [] and "bytes encoded, over the limit of 2048" in batch.rejected[0].error
+    assert batch.rejected[0].error == (
+        "events[0]: props are too large (3,006 bytes stored; the limit is 224)"
+    )
 
 
 def test_merging_profiles_adds_counts_and_keeps_the_targets_assignment() -> None:
     target = {"counts": {"page_view": 1}, "assign": {"x": "a"}, "segments": ["s2"], "value": 5}
-    source = {"counts": {"page_view": 2, "click": 1}, "assign": {"x": "b", "y": "c"},
-              "segments": ["s1"], "expo": {"x": 3}, "value": 1.5, "merged_into": "C#s#c"}
+    source = {
+        "counts": {"page_view": 2, "click": 1},
+        "assign": {"x": "b", "y": "c"},
+        "segments": ["s1"],
+        "expo": {"x": 3},
+        "value": 1.5,
+        "merged_into": "C#s#c",
+    }
     merged = merge_profiles(target, source)
     assert merged == {
-        "counts": {"page_view": 3, "click": 1}, "expo": {"x": 3},
-        "assign": {"x": "a", "y": "c"}, "segments": ["s1", "s2"], "value": 6.5,
+        "counts": {"page_view": 3, "click": 1},
+        "expo": {"x": 3},
+        "assign": {"x": "a", "y": "c"},
+        "segments": ["s1", "s2"],
+        "value": 6.5,
     }
