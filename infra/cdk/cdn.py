@@ -3,7 +3,13 @@
 - `rulesets/*/latest.json` (the pointer): cached 60 s at the edge; browsers get
   `max-age=60, stale-while-revalidate=86400, stale-if-error=604800`;
 - `rulesets/*` (content-addressed artifacts) and `runtime/*`: cached a year, `immutable`;
-- everything is read-only for browsers, with CORS for GET from any site.
+- `perso.js`, `stub.js`: short cache, like the pointer;
+- everything is read-only for browsers, with CORS for GET from any site;
+- nothing else is served: the bucket also holds `sources/` (the YAML the publisher reads)
+  and `rulesets/<site>/history/`, which are not public. A CloudFront Function on every
+  behavior answers 404 to any path outside the public allow-list (CloudFront path
+  patterns cannot say "one path segment"), and the default behavior only ever sees paths
+  outside the explicit public patterns.
 """
 
 from __future__ import annotations
@@ -16,7 +22,22 @@ from constructs import Construct
 
 from infra.cdk import constants
 
-__all__ = ["Cdn"]
+__all__ = ["PUBLIC_PATH", "Cdn"]
+
+# The public layout (lambdas/dal/cdn.py, infra/bundle.py). A JavaScript regex, run at the
+# edge by `_GUARD_CODE`; sites are `[a-z0-9-]{1,64}`, artifacts named by their sha256.
+PUBLIC_PATH = (
+    r"^/(rulesets/[a-z0-9-]{1,64}/([0-9a-f]{64}\.msgpack|latest\.json)"
+    r"|runtime/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*|perso\.js|stub\.js)$"
+)
+_JS_PATTERN = PUBLIC_PATH.replace("/", "\\/")  # inside a JavaScript /.../ literal
+_GUARD_CODE = (
+    "function handler(event) {\n"
+    "  var uri = event.request.uri;\n"
+    f"  if (/{_JS_PATTERN}/.test(uri) && uri.indexOf('/..') < 0) {{ return event.request; }}\n"
+    "  return {statusCode: 404, statusDescription: 'Not Found'};\n"
+    "}\n"
+)
 
 
 class Cdn(Construct):
@@ -38,6 +59,13 @@ class Cdn(Construct):
 
     def _build_distribution(self, bucket: s3.IBucket) -> cloudfront.Distribution:
         origin = origins.S3BucketOrigin.with_origin_access_control(bucket)
+        self.guard = cloudfront.Function(
+            self,
+            "PublicPathsOnly",
+            comment="perso: 404 for any path outside the public CDN layout",
+            code=cloudfront.FunctionCode.from_inline(_GUARD_CODE),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+        )
         immutable = self._build_behavior(
             origin,
             "Immutable",
@@ -56,11 +84,14 @@ class Cdn(Construct):
             self,
             "Distribution",
             comment="perso rulesets and runtime",
-            default_behavior=immutable,
+            # Reached only by paths outside the patterns below; the guard answers 404.
+            default_behavior=pointer,
             additional_behaviors={
                 "rulesets/*/latest.json": pointer,
-                "rulesets/*": immutable,
+                "rulesets/*.msgpack": immutable,
                 "runtime/*": immutable,
+                "perso.js": pointer,
+                "stub.js": pointer,
             },
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
@@ -114,4 +145,9 @@ class Cdn(Construct):
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
             allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
             compress=True,
+            function_associations=[
+                cloudfront.FunctionAssociation(
+                    function=self.guard, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                )
+            ],
         )

@@ -157,12 +157,12 @@ def test_cdn_cache_headers_follow_the_design(template: Template) -> None:
     }
     # the pointer's own behavior comes before the catch-all for artifacts
     patterns = list(behaviors)
-    assert patterns.index("rulesets/*/latest.json") < patterns.index("rulesets/*")
+    assert patterns.index("rulesets/*/latest.json") < patterns.index("rulesets/*.msgpack")
     policies = _resources(template, "AWS::CloudFront::CachePolicy")
     pointer_policy = policies[behaviors["rulesets/*/latest.json"]["CachePolicyId"]["Ref"]]
     config = pointer_policy["Properties"]["CachePolicyConfig"]
     assert (config["DefaultTTL"], config["MaxTTL"]) == (60, 60)
-    artifact_policy = policies[behaviors["rulesets/*"]["CachePolicyId"]["Ref"]]
+    artifact_policy = policies[behaviors["rulesets/*.msgpack"]["CachePolicyId"]["Ref"]]
     assert artifact_policy["Properties"]["CachePolicyConfig"]["DefaultTTL"] == 365 * 86400
 
 
