@@ -154,6 +154,37 @@ def _path_test(path: str, test: Test) -> Test:
     return nested
 
 
+def _path_equals(path: str, expected: str) -> Test:
+    """`{"device.type": "mobile"}`, the most common test, in one call when the value is
+    a string (anything else takes the general path, with its coercions)."""
+    general = _path_test(path, _string_equals(expected, False))
+    parts = tuple(path.split("."))
+    if len(parts) == 1:
+
+        def top_equals(obj: Any, groups: SavedGroups | None) -> bool:
+            if type(obj) is dict:
+                value = obj.get(path)
+                if type(value) is str:
+                    return bool(value == expected)
+            return general(obj, groups)
+
+        return top_equals
+    if len(parts) == 2:
+        first, second = parts
+
+        def pair_equals(obj: Any, groups: SavedGroups | None) -> bool:
+            if type(obj) is dict:
+                inner = obj.get(first)
+                if type(inner) is dict:
+                    value = inner.get(second)
+                    if type(value) is str:
+                        return bool(value == expected)
+            return general(obj, groups)
+
+        return pair_equals
+    return general
+
+
 def _condition_list(value: Any, key: str) -> list[Test]:
     if type(value) is not list:
         raise MalformedConditionError(f"{key} needs a list of conditions, not {js_type(value)}")
@@ -173,7 +204,10 @@ def compile_condition(condition: Any) -> Test:
             raise MalformedConditionError(f"condition key {key!r} is not a string")
         if not key.startswith("$") or key not in _LOGICAL:
             # Any other key, "$groups" included, is an attribute path.
-            tests.append(_path_test(key, compile_value(value)))
+            if type(value) is str:
+                tests.append(_path_equals(key, value))
+            else:
+                tests.append(_path_test(key, compile_value(value)))
         elif key == "$or":
             tests.append(_any_of(_condition_list(value, key)))
         elif key == "$nor":
