@@ -37,6 +37,8 @@ def prefetch_hashes(
     raw_consent = context.get("consent")
     consent: dict[Any, Any] = raw_consent if isinstance(raw_consent, dict) else {}
     audience = memo.audience
+    raw_exposed = profile.get("exposures")
+    exposed: dict[Any, Any] = raw_exposed if isinstance(raw_exposed, dict) else {}
     wanted: list[PreparedExperience] = []
     for _slot, candidates in prepared.slots:
         for candidate in candidates:
@@ -53,7 +55,9 @@ def prefetch_hashes(
                 continue
             frequency = candidate.frequency
             if frequency is not None:
-                count = exposure_count(frequency, candidate.id, profile, now)[0]
+                count = 0  # never shown: nothing counts
+                if candidate.id in exposed:
+                    count = exposure_count(frequency, candidate.id, profile, now)[0]
                 if count >= frequency.max:
                     continue
             kept = sticky.get(candidate.id)

@@ -178,6 +178,7 @@ class _Page:
         "consent",
         "context",
         "explain",
+        "exposed",
         "exposures",
         "hashes",
         "high",
@@ -215,6 +216,8 @@ class _Page:
         sticky = profile.get("assignments")
         self.sticky: dict[str, Any] = sticky if isinstance(sticky, dict) else {}
         self.session_count = session_exposures(profile)
+        exposed = profile.get("exposures")
+        self.exposed: dict[Any, Any] = exposed if isinstance(exposed, dict) else {}
         consent = context.get("consent")
         self.consent: dict[Any, Any] = consent if isinstance(consent, dict) else {}
         # The span of time around `now` in which this page's result stays the same
@@ -333,26 +336,29 @@ class _Page:
         no_visitor = self.visitor is None
         audience = self.memo.audience
         context = self.context
+        exposed = self.exposed
+        low = self.low
+        high = self.high
         furthest = 0
         for candidate in candidates:
             start = candidate.start
             end = candidate.end
             if now < start:
-                if start < self.high:
-                    self.high = start
+                if start < high:
+                    high = start
                 if furthest < 1:
                     furthest = 1
                 continue
             if now >= end:
-                if end > self.low:
-                    self.low = end
+                if end > low:
+                    low = end
                 if furthest < 1:
                     furthest = 1
                 continue
-            if start > self.low:
-                self.low = start
-            if end < self.high:
-                self.high = end
+            if start > low:
+                low = start
+            if end < high:
+                high = end
             purpose = candidate.consent
             if (purpose != "none" and not consent.get(purpose)) or (
                 no_visitor and candidate.needs_id
@@ -370,11 +376,14 @@ class _Page:
                 continue
             frequency = candidate.frequency
             if frequency is not None:
-                count, low, high = exposure_count(frequency, candidate.id, self.profile, now)
-                if low > self.low:
-                    self.low = low
-                if high < self.high:
-                    self.high = high
+                # Never shown to this visitor: no exposure counts, in any window.
+                count = 0
+                if candidate.id in exposed:
+                    count, since, until = exposure_count(frequency, candidate.id, self.profile, now)
+                    if since > low:
+                        low = since
+                    if until < high:
+                        high = until
                 if count >= frequency.max:
                     if furthest < 4:
                         furthest = 4
@@ -386,8 +395,12 @@ class _Page:
                 continue
             decision = self.matched(slot, candidate, index, sticky, _NO_TRACE)
             if decision is not None:
+                self.low = low
+                self.high = high
                 return decision
             furthest = 6
+        self.low = low
+        self.high = high
         return prepared.default(slot, _REASON_AT[furthest])
 
     def decide_slot_explained(
