@@ -34,7 +34,7 @@
     cart.push(id);
     updateCartLinks();
     var p = perso();
-    if (p) p.track("add_to_cart", { item: id, price: CATALOG[id].price });
+    if (p) p.track("add_to_cart", { id: id, price: CATALOG[id].price, quantity: 1 });
     status(CATALOG[id].title + " added to your cart.");
   }
 
@@ -56,7 +56,7 @@
     root.querySelector("#add-to-cart").setAttribute("data-item", id);
     document.title = item.title + " · Perso Shop";
     var p = perso();
-    if (p) p.track("view_item", { item: id });
+    if (p) p.track("view_item", { id: id });
   }
 
   function renderCart() {

@@ -220,6 +220,10 @@ def test_on_sent_counts_what_went_on_the_wire(server: DevServer) -> None:
             **{"Accept-Encoding": "br", "If-None-Match": response.headers["ETag"]},
         )
         again.raw.read()
+        # The count is reported once the answer is written, a moment after the client has it.
+        deadline = time.monotonic() + 5
+        while len(sent) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
     finally:
         server.on_sent = None
     assert [path for path, _ in sent] == ["/cdn/perso.js", "/cdn/perso.js"]
