@@ -542,3 +542,36 @@ def test_cached_result_expires_at_schedule_and_cap_window_boundaries() -> None:
     # Then each result changes exactly at its boundary
     assert seen(rs, 0, 599, 600) == ["ends", "ends", "capped"]
     assert seen(ruleset(capped, one("fallback")), 0, 299, 300) == ["fallback", "fallback", "capped"]
+
+
+# -- audiences across page views ----------------------------------------------------
+
+
+def test_page_audiences_are_evaluated_again_on_each_new_page() -> None:
+    rs = ruleset(
+        one("on-sale-page", audience={"page.path": "/sale", "device.type": "mobile"}, priority=2),
+        one("mobile", audience={"device.type": "mobile"}, priority=1),
+    )
+    on_sale = ctx(page={"path": "/sale", "query": {}})
+    elsewhere = ctx(page={"path": "/home", "query": {}})
+    for _ in range(2):  # the second round may reuse what the first one memoized
+        assert hero(decide(rs, on_sale, {}, NOW)).experience == "on-sale-page"
+        assert hero(decide(rs, elsewhere, {}, NOW)).experience == "mobile"
+    desktop = ctx(device={"type": "desktop"}, page={"path": "/other", "query": {}})
+    assert hero(decide(rs, desktop, {}, NOW)).reason == "audience"
+
+
+def test_a_journey_that_reads_the_clock_is_not_shared_across_pages() -> None:
+    # The stage depends on local.hour, so audiences on the journey are volatile too.
+    journey = (JourneyStage("night", {"local.hour": {"$gte": 22}}), JourneyStage("day", {}))
+    rs = ruleset(
+        one("night-owl", audience={"journey": "night"}, priority=1),
+        one("fallback"),
+        journey=journey,
+    )
+    late = ctx(local={"hour": 23}, page={"path": "/a", "query": {}})
+    early = ctx(local={"hour": 9}, page={"path": "/b", "query": {}})
+    assert hero(decide(rs, late, {}, NOW)).experience == "night-owl"
+    assert hero(decide(rs, early, {}, NOW)).experience == "fallback"
+    assert decide(rs, early, {}, NOW).journey == "day"
+    assert hero(decide(rs, ctx(local={"hour": 22}), {}, NOW)).experience == "night-owl"
