@@ -9,10 +9,12 @@ import contextlib
 import importlib
 import importlib.util
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
-__all__ = ["ApiHandler", "ApiResponse", "build_cdn", "local_api"]
+__all__ = ["ApiHandler", "ApiResponse", "BucketMirror", "build_cdn", "local_api"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,10 +88,18 @@ def _now_iso() -> str:
 
 
 @contextlib.contextmanager
-def local_api(*, origin_ports: Iterable[int] = ()) -> Iterator[ApiHandler | None]:
+def local_api(
+    *,
+    origin_ports: Iterable[int] = (),
+    cdn_dir: Path | None = None,
+    examples: Path | None = None,
+) -> Iterator[ApiHandler | None]:
     """The event API of `lambdas.local`: its backend started, and stopped on exit.
 
     `origin_ports` are the ports of pages allowed to send events (the dev server's).
+    With `cdn_dir`, the backend's CDN bucket is seeded from that folder and the example
+    sources (so its publisher has something to republish), and whatever the publisher
+    writes to the bucket is mirrored back into the folder the dev server serves.
     Yields None when `lambdas.local` does not exist; a backend that fails to start
     raises, so the caller can say why.
     """
@@ -98,8 +108,85 @@ def local_api(*, origin_ports: Iterable[int] = ()) -> Iterator[ApiHandler | None
         return
     module = importlib.import_module("lambdas.local")
     backend = module.start_local_backend(port=0, origin_ports=list(origin_ports))
+    mirror: BucketMirror | None = None
     try:
+        if cdn_dir is not None:
+            mirror = BucketMirror(backend.client("s3"), backend.bucket, cdn_dir)
+            mirror.seed(examples or ROOT / "examples")
+            mirror.start()
         api: ApiHandler = backend.api
         yield api
     finally:
+        if mirror is not None:
+            mirror.stop()
         backend.stop()
+
+
+class BucketMirror:
+    """The local stand-in for "CloudFront serves the bucket": the dev server serves a
+    folder, so what lands under `rulesets/` in the bucket is copied into the folder
+    (pointers last, so a reader never sees a pointer before its artifact)."""
+
+    def __init__(self, s3: Any, bucket: str, folder: Path, *, interval: float = 2.0) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._folder = folder
+        self._interval = interval
+        self._seen: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def seed(self, examples: Path) -> None:
+        """Upload the folder's rulesets and every example's source YAML."""
+        from edge.compiler import compile_file
+
+        for path in sorted((self._folder / "rulesets").rglob("*"), key=_pointer_last):
+            if path.is_file():
+                key = path.relative_to(self._folder).as_posix()
+                self._s3.put_object(Bucket=self._bucket, Key=key, Body=path.read_bytes())
+        for yaml_file in sorted(examples.glob("*.yaml")):
+            ruleset = compile_file(yaml_file).ruleset
+            if ruleset is not None:
+                key = f"sources/{ruleset.site}/ruleset.yaml"
+                self._s3.put_object(Bucket=self._bucket, Key=key, Body=yaml_file.read_bytes())
+        self.sync_once()  # what was just uploaded counts as seen
+
+    def sync_once(self) -> list[str]:
+        """Copy new or changed objects under `rulesets/` into the folder; their keys."""
+        listed: list[dict[str, Any]] = []
+        for page in self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix="rulesets/"
+        ):
+            listed.extend(page.get("Contents", []))
+        copied: list[str] = []
+        for item in sorted(listed, key=lambda o: _pointer_last(Path(o["Key"]))):
+            key, etag = item["Key"], item.get("ETag", "")
+            if self._seen.get(key) == etag or "/history/" in key:
+                continue
+            body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+            target = self._folder / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_bytes(body)
+            tmp.replace(target)  # whole files only: the server never reads half of one
+            self._seen[key] = etag
+            copied.append(key)
+        return copied
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="perso-bucket-mirror", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            with contextlib.suppress(Exception):  # moto stopping, a transient error: retry
+                self.sync_once()
+
+
+def _pointer_last(path: Path) -> tuple[bool, str]:
+    return (path.name == "latest.json", path.as_posix())

@@ -380,7 +380,9 @@ def serve(
             api_note = "given by the caller" if api else "none"
             if api is None and start_local_api:
                 try:
-                    dev.api = stack.enter_context(local_api(origin_ports=[dev.port]))
+                    dev.api = stack.enter_context(
+                        local_api(origin_ports=[dev.port], cdn_dir=cdn_dir)
+                    )
                     api_note = "lambdas.local" if dev.api else "none: lambdas.local is not there"
                 except Exception as exc:  # the demo still runs; the console says why
                     api_note = f"none: lambdas.local did not start ({type(exc).__name__}: {exc})"

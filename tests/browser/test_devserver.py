@@ -231,3 +231,38 @@ def test_on_sent_counts_what_went_on_the_wire(server: DevServer) -> None:
     # headers only.
     assert len(body) < sent[0][1] < len(body) + 1_000
     assert 0 < sent[1][1] < 1_000
+
+
+def test_bucket_mirror_seeds_the_bucket_and_brings_back_publishes(tmp_path: Path) -> None:
+    from infra._devstack import BucketMirror
+    from lambdas.local import start_local_backend
+
+    # Given a CDN folder and the local backend's bucket (moto's S3), seeded from it
+    folder = tmp_path / "cdn"
+    (folder / "rulesets" / "demo-shop").mkdir(parents=True)
+    (folder / "rulesets" / "demo-shop" / "latest.json").write_text('{"sha256": "old"}')
+    backend = start_local_backend(port=0, loops=False)
+    try:
+        s3 = backend.client("s3")
+        mirror = BucketMirror(s3, backend.bucket, folder)
+        mirror.seed(ROOT / "examples")
+        keys = {o["Key"] for o in s3.list_objects_v2(Bucket=backend.bucket)["Contents"]}
+        assert {"rulesets/demo-shop/latest.json", "sources/demo-shop/ruleset.yaml"} <= keys
+
+        # When the publisher writes a new artifact, a history entry and the pointer
+        artifact_key = f"rulesets/demo-shop/{SHA}.msgpack"
+        for key, body in (
+            (artifact_key, b"\x81\xa6schema\x01"),
+            ("rulesets/demo-shop/history/20261122T170000Z.json", b"{}"),
+            ("rulesets/demo-shop/latest.json", b'{"sha256": "new"}'),
+        ):
+            s3.put_object(Bucket=backend.bucket, Key=key, Body=body)
+        copied = mirror.sync_once()
+    finally:
+        backend.stop()
+
+    # Then the artifact and then the pointer are in the folder the dev server serves
+    assert copied == [artifact_key, "rulesets/demo-shop/latest.json"]
+    assert (folder / artifact_key).read_bytes() == b"\x81\xa6schema\x01"
+    assert (folder / "rulesets" / "demo-shop" / "latest.json").read_text() == '{"sha256": "new"}'
+    assert not (folder / "rulesets" / "demo-shop" / "history").exists()
