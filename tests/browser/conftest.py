@@ -25,7 +25,17 @@ def cdn_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bucket, built once: the runtime bundle and every examples/*.yaml ruleset."""
     out = tmp_path_factory.mktemp("cdn")
     lines = build_cdn(out, examples=ROOT / "examples")
-    print("\n".join(f"cdn: {line}" for line in lines))
+    missing = [
+        name
+        for name in ("perso.js", "stub.js", "rulesets/demo-shop/latest.json")
+        if not (out / name).is_file()
+    ]
+    if missing or not any((out / "runtime").glob("*/worker.js")):
+        pytest.fail(
+            "the CDN tree for the browser tests is incomplete "
+            f"(missing: {', '.join(missing) or 'runtime/<version>/worker.js'}):\n"
+            + "\n".join(lines)
+        )
     return out
 
 
