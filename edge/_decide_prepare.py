@@ -86,6 +86,8 @@ class PreparedExperience:
     needs_id: bool
     # One variant at full coverage: every hash lands in [0, 1), so none is computed.
     needs_hash: bool
+    # Coverage below 1: a visitor may fall outside it (then the next candidate is tried).
+    partial: bool
     frequency: Frequency | None
     # The matched decision per variant when its content is static (no placeholder,
     # no recommend list): decisions are frozen, so one object serves every call.
@@ -306,6 +308,7 @@ def _prepare_experience(
         or len(experience.variants) > 1
         or experience.coverage < 1,
         needs_hash=len(experience.variants) > 1 or experience.coverage < 1,
+        partial=not experience.coverage >= 1,
         frequency=experience.frequency,
         static=static,
     )

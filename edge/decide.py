@@ -122,6 +122,21 @@ def decide_unguarded(
     visitor = visitor_id(ctx)
     hashes = prepared.hashes_for(visitor) if visitor is not None else {}
     page_trace = [f"journey: {journey}"] if explain and journey is not None else []
+    if visitor is not None and len(hashes) == 0:
+        # A visitor new to this ruleset (in this worker): hash the likely matches and
+        # the holdout in one batch (wasted only for the few visitors in the holdout).
+        holdout = ruleset.site + "/holdout" if ruleset.holdout > 0 else None
+        prefetch_hashes(
+            prepared,
+            ctx,
+            prof,
+            memo,
+            hashes,
+            visitor,
+            moment,
+            holdout_seed=holdout,
+            holdout_key=_HOLDOUT,
+        )
     if _in_holdout(ruleset, visitor, hashes):
         if explain:
             page_trace.append(f"holdout: visitor is in the {ruleset.holdout:.0%} global holdout")
@@ -131,9 +146,6 @@ def decide_unguarded(
         low, high = -math.inf, math.inf
     else:
         page = _Page(prepared, ctx, prof, memo, hashes, visitor, moment, explain)
-        if visitor is not None and len(hashes) <= (_HOLDOUT in hashes):
-            # A visitor new to this ruleset (in this worker): hash in one batch.
-            prefetch_hashes(prepared, ctx, prof, memo, hashes, visitor, moment)
         decisions = [page.decide_slot(slot, candidates) for slot, candidates in prepared.slots]
         result = Result(decisions, page.exposures, page.assignments, journey, tuple(page_trace))
         low, high = page.low, page.high
