@@ -32,10 +32,12 @@ from edge.types import Attributes, Content, Profile
 __all__ = [
     "DEFAULT_RECOMMEND_COUNT",
     "ContentFiller",
+    "Recommender",
     "catalog_items",
     "fill_content",
     "has_placeholders",
     "lookup",
+    "page_items",
     "resolve_recommend",
 ]
 
@@ -233,6 +235,64 @@ def _count(spec: Mapping[str, Any]) -> int:
     return max(0, int(min(count, 1000)))
 
 
+def page_items(context: Attributes, profile: Profile) -> tuple[list[str], str | None]:
+    """The visitor's viewed items and the current one (read once per page)."""
+    viewed = _str_list(profile.get("viewed"))
+    return viewed, _current_item(context, viewed)
+
+
+class Recommender:
+    """One `recommend` spec read once (at ruleset preparation): resolving it on a page
+    is then the filtering loop alone."""
+
+    __slots__ = ("count", "exclude_viewed", "extra", "name", "spec")
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+        readable = type(spec) is dict or isinstance(spec, Mapping)
+        self.name: Any = spec.get("list", "popular") if readable else None
+        self.exclude_viewed = readable and spec.get("exclude_viewed", True) is not False
+        self.count = _count(spec) if readable else 0
+        self.extra: dict[str, Any] = (
+            {k: v for k, v in spec.items() if k not in ("list", "count", "exclude_viewed")}
+            if readable
+            else {}
+        )
+
+    def resolve(
+        self,
+        *,
+        learned: Learned,
+        catalog: Mapping[str, dict[str, Any]],
+        viewed: list[str],
+        current: str | None,
+    ) -> dict[str, Any] | None:
+        """`resolve_recommend` with the spec and the page's items already read."""
+        name = self.name
+        if name == "co_viewed":
+            candidates = learned.co_viewed.get(current, []) if current is not None else []
+        elif isinstance(name, str):
+            candidates = learned.recommendations.get(name, [])
+        else:
+            return None  # (also a spec that is not a mapping)
+        skip = set(viewed) if self.exclude_viewed else set()
+        if current is not None:
+            skip.add(current)
+        count = self.count
+        items: list[dict[str, Any]] = []
+        for item_id in candidates:
+            if len(items) >= count:
+                break
+            item = catalog.get(item_id)
+            if item is None or item_id in skip:
+                continue
+            skip.add(item_id)
+            items.append(item)
+        if not items:
+            return None
+        return {**self.extra, "items": items}
+
+
 def resolve_recommend(
     spec: Any,
     *,
@@ -250,31 +310,7 @@ def resolve_recommend(
     `catalog` maps an id to its item dict, which already holds `"id"` (see
     `catalog_items`); the items are shared, not copied.
     """
-    if type(spec) is not dict and not isinstance(spec, Mapping):
-        return None
-    name = spec.get("list", "popular")
-    viewed = _str_list(profile.get("viewed"))
-    current = _current_item(context, viewed)
-    if name == "co_viewed":
-        candidates = learned.co_viewed.get(current, []) if current is not None else []
-    elif isinstance(name, str):
-        candidates = learned.recommendations.get(name, [])
-    else:
-        return None
-    skip = set(viewed) if spec.get("exclude_viewed", True) is not False else set()
-    if current is not None:
-        skip.add(current)
-    count = _count(spec)
-    items: list[dict[str, Any]] = []
-    for item_id in candidates:
-        if len(items) >= count:
-            break
-        item = catalog.get(item_id)
-        if item is None or item_id in skip:
-            continue
-        skip.add(item_id)
-        items.append(item)
-    if not items:
-        return None
-    extra = {k: v for k, v in spec.items() if k not in ("list", "count", "exclude_viewed")}
-    return {**extra, "items": items}
+    viewed, current = page_items(context, profile)
+    return Recommender(spec).resolve(
+        learned=learned, catalog=catalog, viewed=viewed, current=current
+    )

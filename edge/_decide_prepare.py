@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge import bucketing, conditions
-from edge._content import ContentFiller, catalog_items, has_placeholders
+from edge._content import ContentFiller, Recommender, catalog_items, has_placeholders
 from edge._decide_result import Decision
 from edge.model import Experience, Frequency, Learned, Ruleset, Variant
 from edge.types import Attributes, Profile
@@ -81,6 +81,8 @@ class PreparedExperience:
     ranges: list[tuple[float, float]]
     fillers: tuple[ContentFiller | None, ...]
     is_recommend: tuple[bool, ...]
+    # Each variant's `recommend` spec read once (None: no recommend list).
+    recommenders: tuple[Recommender | None, ...]
     consent: str
     # Hashing (several variants, coverage) or consent needs a visitor id.
     needs_id: bool
@@ -303,6 +305,10 @@ def _prepare_experience(
         ),
         fillers=fillers,
         is_recommend=is_recommend,
+        recommenders=tuple(
+            Recommender(v.content["recommend"]) if recommend and v.content is not None else None
+            for v, recommend in zip(experience.variants, is_recommend, strict=True)
+        ),
         consent=experience.consent,
         needs_id=experience.consent != "none"
         or len(experience.variants) > 1

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from edge import bucketing
-from edge._content import resolve_recommend
+from edge._content import Recommender, page_items
 from edge._decide_caps import cap_reached, exposure_count, session_exposures
 from edge._decide_explain import failed_at, format_epoch
 from edge._decide_prefetch import prefetch_hashes
@@ -194,6 +194,7 @@ class _Page:
         "exposures",
         "hashes",
         "high",
+        "items",
         "low",
         "memo",
         "now",
@@ -236,6 +237,8 @@ class _Page:
         # (narrowed by every schedule and cap window examined): the result cache's TTL.
         self.low = -math.inf
         self.high = math.inf
+        # The viewed items and the current one, read at the first recommend list.
+        self.items: tuple[list[str], str | None] | None = None
 
     def granted(self, purpose: str) -> bool:
         return purpose == "none" or bool(self.consent.get(purpose))
@@ -315,12 +318,18 @@ class _Page:
         if filler is not None:
             content = filler.fill(self.context)
         if candidate.is_recommend[index]:
-            resolved = resolve_recommend(
-                content.get("recommend"),
+            spec = content.get("recommend")
+            recommender = candidate.recommenders[index]
+            if recommender is None or recommender.spec is not spec:
+                recommender = Recommender(spec)  # a spec with placeholders, filled above
+            items = self.items
+            if items is None:
+                items = self.items = page_items(self.context, self.profile)
+            resolved = recommender.resolve(
                 learned=self.prepared.ruleset.learned,
                 catalog=self.prepared.catalog,
-                context=self.context,
-                profile=self.profile,
+                viewed=items[0],
+                current=items[1],
             )
             if resolved is None:
                 return None, False
