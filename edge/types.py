@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
-__all__ = ["Attributes", "Condition", "Content", "JSON", "Profile", "Signals"]
+__all__ = ["JSON", "Attributes", "Condition", "Content", "Profile", "Signals"]
 
 # A JSON-compatible value (what msgpack and JSON carry between the parts).
 JSON: TypeAlias = Any
