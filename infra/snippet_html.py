@@ -39,11 +39,11 @@ def _url(value: str, what: str) -> str:
 
 @lru_cache(maxsize=1)
 def minified_stub() -> str:
-    """snippet/stub.js minified with esbuild (ES5 in, ES5 out)."""
+    """snippet/stub.js with src/instant.js, bundled and minified by esbuild (ES5 in and out)."""
     exe = ROOT / "node_modules" / ".bin" / "esbuild"
     done = subprocess.run(
-        [str(exe), str(ROOT / "snippet" / "stub.js"), "--minify", "--target=es5",
-         "--log-level=warning", "--legal-comments=none"],
+        [str(exe), str(ROOT / "snippet" / "stub.js"), "--bundle", "--format=iife", "--minify",
+         "--target=es5", "--log-level=warning", "--legal-comments=none"],
         capture_output=True, text=True, check=False,
     )
     if done.returncode != 0:

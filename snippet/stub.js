@@ -1,18 +1,20 @@
-/* perso loader stub: plain ES5, no dependencies, only queues calls and loads the
- * runtime once, asynchronously. Safe to include twice: the second copy logs one
- * console error and does nothing. With no document (server rendering) it does nothing. */
+/* perso loader stub: plain ES5, no dependencies. It queues calls, loads the runtime
+ * once, asynchronously, and on a consented repeat view applies the decisions cached
+ * for this context before first paint (the instant path, src/instant.js). Safe to
+ * include twice: the second copy logs one console error and does nothing. With no
+ * document (server rendering) it does nothing. Built with esbuild --target=es5. */
+import { instantPath } from "./src/instant.js";
+
 (function (w, d) {
   if (!w || !d) return;
   var p = (w.perso = w.perso || []);
-  if (p.__stub || p.__loaded) {
-    if (w.console && console.error) console.error("perso: the snippet is included twice; the second copy is ignored");
-    return;
-  }
+  function err(m) { if (w.console && console.error) console.error("perso: " + m); }
+  if (p.__stub || p.__loaded) return err("snippet included twice");
   p.__stub = 1;
   var names = ["init", "consent", "track", "identify", "set", "page", "on", "ready", "reset"];
   function queue(name) {
     return function () {
-      var args = Array.prototype.slice.call(arguments);
+      var args = [].slice.call(arguments);
       args.unshift(name);
       p.push(args);
       return p;
@@ -23,18 +25,14 @@
     p.push(["init", opts]);
     if (p.__src) return p;
     var cdn = opts && typeof opts.cdn === "string" ? opts.cdn.replace(/\/+$/, "") : "";
-    if (!cdn) {
-      if (w.console && console.error) console.error("perso: init needs {cdn: 'https://...'}; page defaults stay");
-      return p;
-    }
+    if (!cdn) return err("init needs a cdn"), p;
     p.__src = cdn + "/perso.js";
     var s = d.createElement("script");
     s.async = true;
     s.src = p.__src;
-    s.onerror = function () {
-      if (w.console && console.error) console.error("perso: could not load " + p.__src + "; page defaults stay");
-    };
-    (d.head || d.getElementsByTagName("head")[0] || d.documentElement).appendChild(s);
+    s.onerror = function () { err("cannot load " + p.__src); };
+    (d.head || d.documentElement).appendChild(s);
+    if (opts && typeof opts.site === "string") p.__inst = instantPath(w, opts.site, p);
     return p;
   };
 })(typeof window !== "undefined" ? window : null, typeof document !== "undefined" ? document : null);

@@ -74,6 +74,35 @@ export function applyContent(doc, el, content) {
   if (content.hide) el.style.setProperty("display", "none", "important");
 }
 
+// Decisions as the stub's instant path replays them (src/instant.js applyOp): content
+// already rendered and sanitized here, so the stub needs no sanitizer of its own.
+export function cachedOps(doc, decisions) {
+  const ops = [];
+  for (const d of decisions) {
+    const c = d.content;
+    if (!c || typeof c !== "object" || !d.selector) continue;
+    const op = { slot: d.slot, s: d.selector };
+    const inner = {};
+    for (const k of CHILD_KINDS) if (k in c) inner[k] = c[k];
+    if (Object.keys(inner).length) {
+      const box = doc.createElement("div");
+      applyContent(doc, box, inner);
+      op.h = box.innerHTML;
+    }
+    if (c.attrs && typeof c.attrs === "object") {
+      op.a = {};
+      for (const [n, v] of Object.entries(c.attrs)) {
+        if (!/^[a-z_:][-a-z0-9_:.]*$/i.test(n) || !safeAttr(n, v)) continue;
+        op.a[n] = v === null || v === false ? null : String(v);
+      }
+    }
+    if (c.class && typeof c.class === "object") op.c = { add: list(c.class.add), remove: list(c.class.remove) };
+    if (c.hide) op.x = 1;
+    if (Object.keys(op).length > 2) ops.push(op);
+  }
+  return ops;
+}
+
 // The DOM side of a page: which slot shows which content on which elements.
 export function makeDom(doc) {
   const active = new Map(); // slot -> {selector, content, sig, els: Map<el, snap>}
@@ -127,6 +156,18 @@ export function makeDom(doc) {
       }
       if (active.size) watch();
       return changed;
+    },
+    // Take over elements the stub already changed (entries as for apply, adopted:
+    // [{slot, el, snap}]), keeping the stub's snapshots of the originals.
+    adopt(entries, adopted) {
+      for (const e of entries) {
+        if (!e.content || !e.selector) continue;
+        const rec = { selector: e.selector, content: e.content, sig: JSON.stringify([e.selector, e.content]), els: new Map() };
+        for (const a of adopted) if (a.slot === e.slot) rec.els.set(a.el, a.snap);
+        active.set(e.slot, rec);
+        applySlot(rec);
+      }
+      if (active.size) watch();
     },
     revertSlot,
     revertAll() { for (const slot of Array.from(active.keys())) revertSlot(slot); },

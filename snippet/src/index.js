@@ -5,10 +5,10 @@
 
 import * as P from "./protocol.js";
 import { makeConsent } from "./consent.js";
-import { makeDom, makeHider } from "./dom.js";
+import { cachedOps, makeDom, makeHider, revertElement } from "./dom.js";
 import { makeEvents } from "./events.js";
 import { newProfile, onExposure, onPageView, onTrack, uuid } from "./profile.js";
-import { contextKey, readSignals } from "./signals.js";
+import { contextKey, readSignals } from "./instant.js";
 import { makeStore } from "./store.js";
 
 /* global __PERSO_VERSION__, __PERSO_RUNTIME__ */
@@ -215,20 +215,25 @@ function boot(win) {
   function startView(spa, props) {
     const now = new Date();
     const signals = readSignals(win, now);
+    signals.utc_offset_minutes = -now.getTimezoneOffset();
     const key = contextKey(signals, { consent: S.consent.state, segments: S.segments, profile: S.profile, custom });
     S.view = { id: uuid(), signals, key, exposed: new Set(), source: null };
+    // The instant path ran in the stub, in <head>, before first paint: take over what it
+    // applied (with its snapshots, so a different worker decision reverts cleanly).
     let instant = false;
-    if (S.consent.allows("personalization")) {
-      const t = performance.now();
-      const cache = S.store.get("d");
-      const hit = cache && cache.e && cache.e[key];
-      if (hit && Array.isArray(hit.d)) {
-        applyDecisions(hit.d, cache.v, "cache", null);
+    const inst = !spa && stub && stub.__inst;
+    if (inst) {
+      stub.__inst = null;
+      inst.stop();
+      if (S.consent.allows("personalization") && Array.isArray(inst.decisions)) {
+        applyDecisions(inst.decisions, inst.version, "cache", null, inst.applied);
         instant = true;
+      } else {
+        for (const a of inst.applied) revertElement(a.el, a.snap); // consent changed meanwhile
       }
-      dbg.instant_ms = performance.now() - t;
-      dbg.instant_applied = instant;
+      dbg.instant_ms = inst.ms;
     }
+    dbg.instant_applied = instant;
     if (!instant && !spa) {
       if (S.hider) S.hider.showAll();
       S.hider = makeHider(doc, opts.hide, () => {
@@ -359,7 +364,8 @@ function boot(win) {
       // Stored under the key the next view will compute: its "before" profile is this
       // view's "after" one, and consent or segments may have changed since this view began.
       const nextKey = contextKey(S.view.signals, { consent: S.consent.state, segments: S.segments, profile: S.profile, custom });
-      cache.e[nextKey] = { t: Date.now(), d: compact.filter((d) => !(d.content && d.content.redirect)) };
+      const kept = compact.filter((d) => !(d.content && d.content.redirect));
+      cache.e[nextKey] = { t: Date.now(), d: kept, o: cachedOps(doc, kept) };
       const keys = Object.keys(cache.e).sort((a, b) => cache.e[b].t - cache.e[a].t);
       for (const k of keys.slice(MAX_CACHED_CONTEXTS)) delete cache.e[k];
       S.store.set("d", cache, "personalization");
@@ -367,7 +373,7 @@ function boot(win) {
     if (!readyResult) fireReady({ ok: true, source: "worker", version, decisions: compact });
   }
 
-  function applyDecisions(decisions, version, source, result) {
+  function applyDecisions(decisions, version, source, result, adopted) {
     S.view.source = source;
     for (const d of decisions) {
       const r = d.content && d.content.redirect;
@@ -378,7 +384,7 @@ function boot(win) {
       if (c) { delete c.data; delete c.redirect; }
       return { slot: d.slot, selector: d.selector, content: c && Object.keys(c).length ? c : null };
     });
-    S.dom.apply(entries);
+    if (adopted) S.dom.adopt(entries, adopted); else S.dom.apply(entries);
     if (S.hider) for (const d of decisions) S.hider.show(d.slot);
     if (S.hider && source === "worker") S.hider.showAll();
     dbg.decisions++;

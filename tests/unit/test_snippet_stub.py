@@ -1,5 +1,6 @@
-"""The loader stub's behaviour, run for real in Node's `vm` with a minimal window:
-queueing, loading the runtime once, and being safe to include twice."""
+"""The loader stub's behaviour (as `perso snippet` inlines it), run for real in Node's
+`vm` with a minimal window: queueing, loading the runtime once, being safe to include
+twice, and a first view (nothing cached) applying nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
-STUB = Path(__file__).resolve().parents[2] / "snippet" / "stub.js"
+from infra.snippet_html import minified_stub
 
 HARNESS = r"""
 const vm = require("node:vm");
@@ -33,21 +34,23 @@ console.log(JSON.stringify({ errors, appended, queue }));
 """
 
 
-def _run() -> dict:
+def _run(tmp_path: Path) -> dict:
+    built = tmp_path / "stub.min.js"
+    built.write_text(minified_stub())
     done = subprocess.run(
-        ["node", "-e", HARNESS, str(STUB)], capture_output=True, text=True, timeout=60, check=False
+        ["node", "-e", HARNESS, str(built)], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
-def test_stub_queues_calls_in_order_and_loads_the_runtime_once() -> None:
-    report = _run()
+def test_stub_queues_calls_in_order_and_loads_the_runtime_once(tmp_path: Path) -> None:
+    report = _run(tmp_path)
     assert report["appended"] == ["https://cdn.example/p/perso.js"]
     assert [c[0] for c in report["queue"]] == ["consent", "init", "init", "track"]
     assert report["queue"][3] == ["track", "add_to_cart", {"id": "x"}]
 
 
-def test_stub_included_twice_logs_one_error() -> None:
-    report = _run()
-    assert report["errors"] == ["perso: the snippet is included twice; the second copy is ignored"]
+def test_stub_included_twice_logs_one_error(tmp_path: Path) -> None:
+    report = _run(tmp_path)
+    assert report["errors"] == ["perso: snippet included twice"]
