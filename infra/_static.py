@@ -39,6 +39,7 @@ __all__ = [
     "choose_encoding",
     "content_type",
     "etag_matches",
+    "is_compressible",
 ]
 
 IMMUTABLE = "public, max-age=31536000, immutable"

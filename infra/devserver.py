@@ -45,8 +45,8 @@ from infra._static import (
     cache_control,
     choose_encoding,
     etag_matches,
+    is_compressible,
 )
-from infra._static import is_compressible as _is_compressible
 
 __all__ = [
     "DEFAULT_PORT",
@@ -215,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
             page = entry.body.replace(SNIPPET_MARKER, self._snippet().encode())
             entry = FileEntry(page, hashlib.sha256(page).hexdigest(), entry.mime)
         bucket_path = target.relative_to(base.resolve()).as_posix()
-        compressible = _is_compressible(entry.mime, len(entry.body))
+        compressible = is_compressible(entry.mime, len(entry.body))
         encoding = choose_encoding(
             self.headers.get("Accept-Encoding", ""),
             compressible=compressible,
