@@ -409,6 +409,10 @@ def register(app: Any) -> None:
             typer.Option("--cdn", help="Serve this CDN folder as it is instead of building one."),
         ] = None,
         verbose: Annotated[bool, typer.Option("--verbose", help="Log every request.")] = False,
+        snapshot: Annotated[
+            bool,
+            typer.Option("--snapshot", help="Build the runtime with a Pyodide memory snapshot."),
+        ] = False,
         no_api: Annotated[
             bool, typer.Option("--no-api", help="Do not start lambdas.local; /v1/ answers 503.")
         ] = False,
@@ -423,7 +427,7 @@ def register(app: Any) -> None:
             workdir = Path(tempfile.mkdtemp(prefix="perso-dev-cdn-"))
             cdn_dir = workdir
             try:
-                for line in build_cdn(cdn_dir):
+                for line in build_cdn(cdn_dir, snapshot=snapshot):
                     typer.echo(f"perso dev: {line}")
             except KeyboardInterrupt:
                 shutil.rmtree(workdir, ignore_errors=True)
