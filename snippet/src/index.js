@@ -345,7 +345,7 @@ function boot(win) {
       slot: d.slot, selector: d.selector || (S.slots && S.slots[d.slot] && S.slots[d.slot].selector) || "",
       experience: d.experience ?? null, variant: d.variant ?? null, content: d.content ?? null,
     }));
-    applyDecisions(compact, version, "worker", result);
+    // Exposures first: a redirect experience leaves the page inside applyDecisions.
     if (S.profile) {
       const now = new Date().toISOString();
       for (const e of result.exposures || []) if (!S.view.exposed.has(e.experience)) onExposure(S.profile, e.experience, now);
@@ -357,6 +357,7 @@ function boot(win) {
       S.view.exposed.add(e.experience);
       S.events.push("exposure", { experience: e.experience, variant: e.variant, slot: e.slot, props: { view: S.view.id } });
     }
+    applyDecisions(compact, version, "worker", result);
     if (S.consent.allows("personalization") && version) {
       let cache = S.store.get("d");
       if (!cache || cache.v !== version || typeof cache.e !== "object") cache = { v: version, e: {} };
