@@ -150,7 +150,8 @@ function boot(win) {
       },
     });
     if (pendingConsent) { const c = pendingConsent; pendingConsent = null; api.consent(c); }
-    S.consent.listenTcf(win);
+    // A CMP loaded after perso registers __tcfapi later: look once more at load.
+    if (!S.consent.listenTcf(win)) win.addEventListener("load", () => S.consent.listenTcf(win), { once: true });
     win.addEventListener("pagehide", () => { persistAll(); S.events.flush(true); });
     win.addEventListener("online", () => S.events.flush(false));
     startView(false);
