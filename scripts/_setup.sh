@@ -8,12 +8,14 @@ VENV="$ROOT/.venv"
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 find_python() {
-  local c v
-  local candidates=(python3.13 python3.12 python3.14 python3)
-  if command -v pyenv >/dev/null 2>&1; then
-    local r; r="$(pyenv root)"
-    for v in "$r"/versions/3.1[234]*/bin/python3; do candidates+=("$v"); done
-  fi
+  # Python 3.13 first (what the project is developed against), then any 3.12+.
+  local c v r=""
+  command -v pyenv >/dev/null 2>&1 && r="$(pyenv root)"
+  local candidates=(python3.13)
+  [ -n "$r" ] && for v in "$r"/versions/3.13*/bin/python3; do candidates+=("$v"); done
+  candidates+=(python3.14 python3.12)
+  [ -n "$r" ] && for v in "$r"/versions/3.1[24]*/bin/python3; do candidates+=("$v"); done
+  candidates+=(python3)
   for c in "${candidates[@]}"; do
     if command -v "$c" >/dev/null 2>&1 || [ -x "$c" ]; then
       if "$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
