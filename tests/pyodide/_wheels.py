@@ -139,8 +139,10 @@ def _ensure_pure_pyyaml(*, log: bool) -> Path:
     sdists = folder / "sdist"
     _pip([
         sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-        "--no-binary=:all:", "--no-deps", "-d", str(sdists), requirement,
+        "--no-binary=pyyaml", "--no-deps", "-d", str(sdists), requirement,
     ])  # fmt: skip
+    # Only PyYAML itself as source: with ":all:" pip would also build the sdist's build
+    # requirements (Cython among them) from source to read its metadata, minutes of C.
     (sdist,) = sdists.glob("*.tar.gz")
     files: dict[str, bytes] = {}
     with tarfile.open(sdist) as archive:
