@@ -15,6 +15,11 @@ export function makeEvents({ site, api, store, consent, visitor, onVisitor, log 
   let timer = null;
   let sending = false;
   let failures = 0;
+  let offline = false; // from the offline/online events, in case onLine reads true on exit
+  if (typeof addEventListener === "function") {
+    addEventListener("offline", () => { offline = true; });
+    addEventListener("online", () => { offline = false; });
+  }
   // `api` is the API's base URL; "/v1/events" is appended unless the base already ends in /v1.
   const base = api ? api.replace(/\/+$/, "") : "";
   const url = base ? `${base}${/\/v1$/.test(base) ? "" : "/v1"}/events` : "";
@@ -37,9 +42,17 @@ export function makeEvents({ site, api, store, consent, visitor, onVisitor, log 
   async function flush(leaving) {
     if (!url || !queue.length || !consent.allows("analytics") || !visitor().id) return;
     if (leaving) {
-      // The page is going away: hand the whole queue to the browser in one go.
-      while (queue.length) {
-        const batch = queue.slice(0, BATCH);
+      // The page is going away. sendBeacon reports success when the browser has merely
+      // queued the request, even while offline, so a beacon is no proof of delivery:
+      // offline, nothing is sent and the persisted queue waits for the next view; after
+      // a failed send (navigator.onLine is not always right), the beacon goes out but the
+      // queue is kept too: the next view replays it and event ids make the API count
+      // each event once.
+      if (navigator.onLine === false || offline) { persist(); return; }
+      const keep = failures > 0;
+      let at = 0;
+      while (at < queue.length) {
+        const batch = queue.slice(at, at + BATCH);
         const payload = body(batch);
         let sent = false;
         try {
@@ -49,8 +62,9 @@ export function makeEvents({ site, api, store, consent, visitor, onVisitor, log 
           try { fetch(url, { method: "POST", body: payload, keepalive: true, credentials: "omit", headers: { "Content-Type": "text/plain" } }); sent = true; } catch { sent = false; }
         }
         if (!sent) break;
-        drop(batch.length); // event ids make a replay harmless if it did get through
+        at += batch.length;
       }
+      if (!keep && at) drop(at); // what the browser took; the rest waits for the next view
       return;
     }
     if (sending) return;
