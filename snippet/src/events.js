@@ -9,6 +9,49 @@ const BATCH = 50;
 const FLUSH_DELAY_MS = 1000;
 const MAX_BACKOFF_MS = 60000;
 
+// The API stores an event's props as msgpack and rejects more than this many bytes
+// (lambdas/models/events.py MAX_PROPS_BYTES).
+export const MAX_PROPS_BYTES = 224;
+const utf8 = (str) => new TextEncoder().encode(str).length;
+
+// Size of `v` as msgpack once the API has parsed the JSON (integers as ints, other numbers
+// as float64, strings as str).
+export function packedSize(v) {
+  if (v === null || v === undefined || typeof v === "boolean") return 1;
+  if (typeof v === "number") {
+    if (!Number.isInteger(v)) return 9;
+    if (v >= 0) return v < 128 ? 1 : v < 256 ? 2 : v < 65536 ? 3 : v < 2 ** 32 ? 5 : 9;
+    return v >= -32 ? 1 : v >= -128 ? 2 : v >= -32768 ? 3 : v >= -(2 ** 31) ? 5 : 9;
+  }
+  if (typeof v === "string") { const n = utf8(v); return n + (n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5); }
+  if (Array.isArray(v)) return v.reduce((t, x) => t + packedSize(x), v.length < 16 ? 1 : v.length < 65536 ? 3 : 5);
+  if (typeof v === "object") {
+    const entries = Object.entries(v).filter(([, x]) => x !== undefined);
+    return entries.reduce((t, [k, x]) => t + packedSize(k) + packedSize(x), entries.length < 16 ? 1 : entries.length < 65536 ? 3 : 5);
+  }
+  return 1;
+}
+
+// Props trimmed to the API's limit, deterministically: the largest other keys go first
+// (ties by name); the viewed/purchased ids (`item`, `items`) are kept, and only a list of
+// ids still too long alone is shortened from its end.
+export function fitProps(props) {
+  if (!props || typeof props !== "object") return {};
+  let out;
+  try { out = JSON.parse(JSON.stringify(props)); } catch { return {}; } // a cycle: nothing sendable
+  if (packedSize(out) <= MAX_PROPS_BYTES) return out;
+  const extra = Object.keys(out).filter((k) => k !== "item" && k !== "items")
+    .map((k) => [k, packedSize(k) + packedSize(out[k])])
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  for (const [k] of extra) {
+    delete out[k];
+    if (packedSize(out) <= MAX_PROPS_BYTES) return out;
+  }
+  if (Array.isArray(out.items)) while (out.items.length && packedSize(out) > MAX_PROPS_BYTES) out.items.pop();
+  if (packedSize(out) > MAX_PROPS_BYTES) delete out.item; // an id the API would refuse anyway
+  return out;
+}
+
 export function makeEvents({ site, api, store, consent, visitor, onVisitor, log }) {
   let queue = (consent.allows("analytics") && store.get("q")) || [];
   if (!Array.isArray(queue)) queue = [];
@@ -103,6 +146,7 @@ export function makeEvents({ site, api, store, consent, visitor, onVisitor, log 
     push(type, fields) {
       if (!consent.allows("analytics")) return null;
       const ev = { id: uuid(), type, ts: new Date().toISOString(), ...fields };
+      if (ev.props !== undefined) ev.props = fitProps(ev.props);
       queue.push(ev);
       if (queue.length > MAX_QUEUE) queue.splice(0, queue.length - MAX_QUEUE); // oldest go first
       persist();
@@ -110,6 +154,13 @@ export function makeEvents({ site, api, store, consent, visitor, onVisitor, log 
       return ev;
     },
     flush,
+    // Adds props to an event still waiting in the queue; false once it has been sent.
+    amend(ev, props) {
+      if (!ev || !queue.includes(ev)) return false;
+      ev.props = fitProps({ ...ev.props, ...props });
+      persist();
+      return true;
+    },
     clear() { queue = []; store.del("q"); if (timer) clearTimeout(timer); timer = null; },
     get size() { return queue.length; },
     get queue() { return queue; },

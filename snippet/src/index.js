@@ -82,10 +82,21 @@ function boot(win) {
       const now = new Date().toISOString();
       if (S.profile && PROFILE_TRACKS.has(name)) { onTrack(S.profile, name, props, now); saveProfile(); }
       const value = Number(props.value);
+      // The aggregator reads the viewed item as props.item (page_view) and the purchased
+      // ones as props.items (conversion), ids only.
+      const sent = { ...props };
+      if (Array.isArray(props.items)) {
+        sent.items = props.items.map((i) => (i && typeof i === "object" ? i.id : i)).filter((i) => i != null).map(String);
+      }
+      if (name === "view_item" && props.id != null) {
+        sent.item = String(props.id);
+        // The view's page_view is usually still queued (sent 1 s after the last push).
+        if (S.view && S.view.pv && S.view.pv.props && S.view.pv.props.item == null) S.events.amend(S.view.pv, { item: sent.item });
+      }
       if (name === "purchase" || Number.isFinite(value) && props.value != null) {
-        S.events.push("conversion", { name, value: Number.isFinite(value) ? value : undefined, props });
+        S.events.push("conversion", { name, value: Number.isFinite(value) ? value : undefined, props: sent });
       } else {
-        S.events.push("track", { name, props });
+        S.events.push("track", { name, props: sent });
       }
       if (PROFILE_TRACKS.has(name) && name !== "view_item") requestDecision();
       return api;
@@ -248,7 +259,9 @@ function boot(win) {
       S.hider.hide(sel);
     }
     if (S.profile) { onPageView(S.profile, now.toISOString(), props); saveProfile(); }
-    S.events.push("page_view", { props: { url: signals.url, referrer: signals.referrer, ...(props || {}) } });
+    const pv = { url: signals.url, referrer: signals.referrer, ...(props || {}) };
+    if (props && props.item_id != null) pv.item = String(props.item_id);
+    S.view.pv = S.events.push("page_view", { props: pv });
     requestDecision();
   }
 

@@ -27,6 +27,7 @@ __all__ = [
     "RecordingApi",
     "RecordingProxy",
     "debug",
+    "events_in",
     "seed_returning_visitor",
     "serve_ruleset",
     "storage_snapshot",

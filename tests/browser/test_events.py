@@ -17,6 +17,7 @@ from tests.browser._support import (
     IPHONE,
     RecordingApi,
     RecordingProxy,
+    events_in,
     seed_returning_visitor,
     wait_for_decision,
 )
@@ -168,3 +169,48 @@ def test_offline_events_survive_a_page_exit_and_are_delivered_once(
     counts = Counter(str(e.get("id")) for e in api.events())
     assert {i: counts[i] for i in queued_ids} == dict.fromkeys(queued_ids, 1)
     _assert_exactly_once(api.events())
+
+
+def test_demo_view_and_purchase_carry_the_ids_the_aggregator_reads(
+    new_context: Any, dev_server: DevServer, real_api: RecordingProxy
+) -> None:
+    # Given a consenting visitor and the real collect handler behind /v1/
+    context = new_context(**IPHONE, locale="en-US")
+    seed_returning_visitor(context)
+    page = context.new_page()
+    before = len(real_api.requests)  # the fixture is shared with the test above
+
+    def since() -> list[dict[str, Any]]:
+        return events_in(real_api.requests[before:])
+
+    # When they view a product, and place an order on the cart page, one with a note too
+    # large for the API's 224-byte props limit
+    page.goto(dev_server.url + "/product.html?id=bag-01")
+    wait_for_decision(page)
+    page.goto(dev_server.url + "/cart.html?items=tee-01,cap-01")
+    wait_for_decision(page)
+    page.click("#purchase")
+    page.evaluate(
+        "() => perso.track('purchase', {value: 10, items: ['tee-01'], note: 'x'.repeat(400)})"
+    )
+    _wait_until(
+        page,
+        lambda: sum(e.get("type") == "conversion" for e in since()) >= 2,
+        timeout_ms=30_000,
+        what="both purchases",
+    )
+
+    # Then the product view names the item, the purchases name theirs, and the API
+    # accepted every event (nothing over its props limit)
+    received = since()
+    views = [e for e in received if e.get("type") == "page_view"]
+    assert [v["props"].get("item") for v in views] == ["bag-01", None], views
+    conversions = [e for e in received if e.get("type") == "conversion"]
+    assert [c["props"]["items"] for c in conversions] == [["tee-01", "cap-01"], ["tee-01"]]
+    assert "note" not in conversions[1]["props"]  # the largest extra key went first
+    assert conversions[1]["value"] == 10
+    answered = real_api.answers[before:]
+    assert [s for s, _ in answered if s != 200] == []
+    answers = [json.loads(body) for _, body in answered]
+    assert all(a["rejected"] == [] for a in answers), answers
+    assert sum(a["accepted"] for a in answers) == len(received)
