@@ -16,14 +16,18 @@ from pathlib import Path
 
 from infra._bundle_runtime import CACHE, ROOT, BundleError, sha256_file
 
-__all__ = ["CHROMIUM", "SNAPSHOT", "make_snapshot"]
+__all__ = ["CHROMIUM", "SNAPSHOT", "SnapshotUnavailable", "make_snapshot"]
 
 SNAPSHOT = "snapshot.bin"
 CHROMIUM = Path("/usr/bin/chromium")
 TOOLS = ROOT / "snippet" / "tools"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PAGE = b"""<!doctype html><meta charset="utf-8"><script type="module">
 const w = new Worker("/__snapshot_worker.mjs", {type: "module"});
@@ -32,14 +36,22 @@ w.postMessage({base: location.origin + "/"});
 </script>"""
 
 
+class SnapshotUnavailable(BundleError):
+    """No Chromium to make the snapshot in: `perso dev` builds without one instead."""
+
+
 def _handler(stage: Path, received: dict[str, bytes]) -> type[http.server.BaseHTTPRequestHandler]:
     extra = {
         "/__snapshot.html": (PAGE, "text/html"),
         "/__snapshot_worker.mjs": ((TOOLS / "snapshot_worker.mjs").read_bytes(), "text/javascript"),
         "/__snapshot_warmup.py": ((TOOLS / "snapshot_warmup.py").read_bytes(), "text/plain"),
     }
-    types = {".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm",
-             ".json": "application/json"}
+    types = {
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+        ".wasm": "application/wasm",
+        ".json": "application/json",
+    }
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:  # quiet
@@ -74,8 +86,10 @@ def _make_in_chromium(stage: Path) -> bytes:
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
-        raise BundleError(f"a memory snapshot is made in Chromium, and {CHROMIUM} is missing "
-                          "(apt-get install -y chromium)")
+        raise SnapshotUnavailable(
+            f"the memory snapshot is made in headless Chromium and {CHROMIUM} is missing: "
+            "install it (apt-get install -y chromium) or build without one (--no-snapshot)"
+        )
     received: dict[str, bytes] = {}
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(stage, received))
     thread = threading.Thread(target=server.serve_forever, daemon=True)

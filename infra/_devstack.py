@@ -53,9 +53,17 @@ def _build_bundle(out: Path, *, pyc: bool, snapshot: bool) -> str:
     if importlib.util.find_spec("infra.bundle") is None:
         return "bundle: infra/bundle.py is not there yet; no runtime served"
     from infra import bundle as bundle_module
+    from infra._bundle_snapshot import SnapshotUnavailable
 
     try:
         result = bundle_module.build_bundle(out=out, pyc=pyc, snapshot=snapshot)
+    except SnapshotUnavailable as exc:
+        # A newcomer without Chromium still gets the demo: the same runtime, no snapshot.
+        try:
+            result = bundle_module.build_bundle(out=out, pyc=pyc, snapshot=False)
+        except (bundle_module.BundleError, OSError) as again:
+            return f"bundle: not built ({again}); pages keep their defaults"
+        return f"bundle: {result} (no memory snapshot: {exc}; serving the .pyc runtime instead)"
     except (bundle_module.BundleError, OSError) as exc:
         # The demo still serves its defaults; the console says why perso is absent.
         return f"bundle: not built ({exc}); pages keep their defaults"

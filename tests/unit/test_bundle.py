@@ -187,8 +187,13 @@ def test_real_worker_restores_the_snapshot_and_decides(bundle: Bundle) -> None:
         site="probe",
         slots={"hero": Slot("hero", "#hero h1")},
         experiences=(
-            Experience(id="pt", slot="hero", consent="none", audience={"language": "pt"},
-                       variants=(Variant("v", 1.0, {"text": "Olá"}),)),
+            Experience(
+                id="pt",
+                slot="hero",
+                consent="none",
+                audience={"language": "pt"},
+                variants=(Variant("v", 1.0, {"text": "Olá"}),),
+            ),
         ),
     )
     art = artifact.encode(ruleset)
@@ -208,3 +213,36 @@ def test_real_worker_restores_the_snapshot_and_decides(bundle: Bundle) -> None:
     decision = by_type["decision"]["result"]["decisions"][0]
     assert decision["content"] == {"text": "Olá"} and decision["selector"] == "#hero h1"
     assert by_type["decision"]["stats"]["n"] == 1
+
+
+@pytest.fixture
+def no_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine without Chromium (and no snapshot cached for this tree yet)."""
+    from infra import _bundle_snapshot
+
+    monkeypatch.setattr(_bundle_snapshot, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(_bundle_snapshot, "CACHE", tmp_path / "cache")
+
+
+@pytest.mark.usefixtures("no_chromium")
+def test_bundle_without_chromium_says_so_in_one_sentence(tmp_path: Path) -> None:
+    done = CliRunner().invoke(app, ["bundle", "--out", str(tmp_path / "out")])
+    assert done.exit_code == 2, done.output
+    lines = done.output.strip().splitlines()
+    assert len(lines) == 1, done.output
+    assert "Traceback" not in done.output
+    assert "no-chromium is missing" in lines[0]
+    assert "apt-get install -y chromium" in lines[0] and "--no-snapshot" in lines[0]
+
+
+@pytest.mark.usefixtures("no_chromium")
+def test_dev_build_without_chromium_falls_back_to_the_pyc_runtime(tmp_path: Path) -> None:
+    from infra.devserver import build_cdn
+
+    out = tmp_path / "cdn"
+    lines = build_cdn(out, snapshot=True, examples=tmp_path / "no-examples")
+    assert len(lines) == 1 and "serving the .pyc runtime instead" in lines[0], lines
+    assert "--no-snapshot" in lines[0]
+    (runtime,) = (out / "runtime").iterdir()
+    assert (out / "perso.js").is_file() and (runtime / PYC_STDLIB).is_file()
+    assert not (runtime / "snapshot.bin").exists()
