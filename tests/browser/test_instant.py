@@ -35,7 +35,17 @@ const grab = () => {
   return {hero: h && h.textContent, banner: b && b.textContent, at: performance.now()};
 };
 document.addEventListener("DOMContentLoaded", () => { window.__seen.dcl = grab(); });
-requestAnimationFrame(() => { window.__seen.paint = grab(); });
+// The first frame can come before the parser has added a slot (None there means "not
+// painted yet", not "painted without the content"): each slot's text is taken at the
+// first frame in which its element exists, which is the first time it is painted.
+const first = {};
+const onFrame = () => {
+  const g = grab();
+  for (const k of ["hero", "banner"]) if (!(k in first) && g[k] !== null) first[k] = g[k];
+  if ("hero" in first && "banner" in first) window.__seen.paint = {...first, at: g.at};
+  else requestAnimationFrame(onFrame);
+};
+requestAnimationFrame(onFrame);
 """
 
 
@@ -60,13 +70,13 @@ def test_repeat_view_applies_cached_decisions_before_first_paint(
     record = wait_for_decision(page)
     page.wait_for_timeout(500)  # let a late shift, if any, be observed
 
-    # Then the cached content was there at DOMContentLoaded and at the first frame,
-    # nothing was hidden, and nothing moved
+    # Then the cached content was there at DOMContentLoaded and in the first frame that
+    # painted each slot, nothing was hidden, and nothing moved
     seen = page.evaluate("window.__seen")
     assert record["instant_applied"] is True
     timeline = (
         f"perso.js ran at {record['runtime_start_ms']:.0f} ms, DOMContentLoaded at "
-        f"{seen['dcl']['at']:.0f} ms, first frame at {seen['paint']['at']:.0f} ms"
+        f"{seen['dcl']['at']:.0f} ms, both slots painted by {seen['paint']['at']:.0f} ms"
     )
     assert _texts(seen["dcl"]) == {"hero": HERO_PT, "banner": banner_text}, timeline
     assert _texts(seen["paint"]) == {"hero": HERO_PT, "banner": banner_text}, timeline
