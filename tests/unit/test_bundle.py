@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import subprocess
 import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -27,6 +30,13 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
     return build_bundle(out=tmp_path_factory.mktemp("cdn"))
+
+
+def _off_loop[T](fn: Callable[..., T], *args: Any) -> T:
+    """`fn` on a thread of its own: Playwright's sync API refuses a thread where an asyncio
+    loop runs, as the browser tests' session-wide Playwright leaves in the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args).result()
 
 
 def _lock(bundle: Bundle) -> dict:
@@ -169,7 +179,7 @@ def test_snapshot_restores_in_chromium_with_fresh_randomness(bundle: Bundle) -> 
     # then edge decides in both and `random` differs (reseeded after the restore).
     from tests.unit._snapshot_probe import restore_twice
 
-    first, second = restore_twice(bundle.runtime_dir)
+    first, second = _off_loop(restore_twice, bundle.runtime_dir)
     for report in (first, second):
         assert report["ok"] is True, report
         assert report["decision"]["ok"] is False  # no ruleset loaded: a real bridge answer
@@ -203,7 +213,7 @@ def test_real_worker_restores_the_snapshot_and_decides(bundle: Bundle) -> None:
     pointer = artifact.pointer(art, site="probe", published_at="2026-11-25T00:00:00Z")
     (folder / "latest.json").write_text(json.dumps(pointer))
     # When perso's worker starts and is asked to decide
-    messages = run_real_worker(bundle.out, bundle.version, "probe")
+    messages = _off_loop(run_real_worker, bundle.out, bundle.version, "probe")
     # Then it booted from the snapshot, verified the artifact, and decided
     by_type = {m["type"]: m for m in messages}
     assert "error" not in by_type, messages
