@@ -13,8 +13,24 @@ __all__ = ["CHANNELS", "classify_channel", "referrer_host"]
 CHANNELS = ("direct", "search", "social", "email", "paid", "referral")
 
 _PAID_MEDIA = frozenset(
-    {"cpc", "ppc", "paid", "paidsearch", "paid_search", "paid-search", "cpm", "cpv", "cpa",
-     "display", "banner", "paid_social", "paid-social", "paidsocial", "retargeting", "ads"}
+    {
+        "cpc",
+        "ppc",
+        "paid",
+        "paidsearch",
+        "paid_search",
+        "paid-search",
+        "cpm",
+        "cpv",
+        "cpa",
+        "display",
+        "banner",
+        "paid_social",
+        "paid-social",
+        "paidsocial",
+        "retargeting",
+        "ads",
+    }
 )
 _EMAIL_MEDIA = frozenset({"email", "e-mail", "e_mail", "newsletter", "mail"})
 _SOCIAL_MEDIA = frozenset({"social", "social-media", "social_media", "sm", "social-network"})
@@ -26,19 +42,60 @@ _CLICK_IDS = ("gclid", "gbraid", "wbraid", "fbclid", "msclkid", "ttclid", "dclid
 # Host labels (the registrable name without its public suffix, roughly): matching on the
 # label handles country domains (google.com.br, yahoo.co.jp) without a suffix list.
 _SEARCH_LABELS = frozenset(
-    {"google", "bing", "duckduckgo", "yahoo", "baidu", "yandex", "ecosia", "naver", "seznam",
-     "qwant", "startpage", "ask", "aol"}
+    {
+        "google",
+        "bing",
+        "duckduckgo",
+        "yahoo",
+        "baidu",
+        "yandex",
+        "ecosia",
+        "naver",
+        "seznam",
+        "qwant",
+        "startpage",
+        "ask",
+        "aol",
+    }
 )
 _SOCIAL_LABELS = frozenset(
-    {"facebook", "instagram", "twitter", "x", "t", "linkedin", "lnkd", "pinterest", "reddit",
-     "tiktok", "youtube", "whatsapp", "wa", "telegram", "snapchat", "threads", "tumblr",
-     "vk", "quora", "mastodon", "bsky"}
+    {
+        "facebook",
+        "instagram",
+        "twitter",
+        "x",
+        "t",
+        "linkedin",
+        "lnkd",
+        "pinterest",
+        "reddit",
+        "tiktok",
+        "youtube",
+        "whatsapp",
+        "wa",
+        "telegram",
+        "snapchat",
+        "threads",
+        "tumblr",
+        "vk",
+        "quora",
+        "mastodon",
+        "bsky",
+    }
 )
 # Webmail front ends live on subdomains of search or social names, so they are matched
 # on the whole host first.
 _WEBMAIL_HOSTS = (
-    "mail.google.", "outlook.live.com", "outlook.office", "mail.yahoo.", "mail.aol.",
-    "mail.proton.me", "webmail.", "mail.yandex.", "mail.zoho.", "icloud.com",
+    "mail.google.",
+    "outlook.live.com",
+    "outlook.office",
+    "mail.yahoo.",
+    "mail.aol.",
+    "mail.proton.me",
+    "webmail.",
+    "mail.yandex.",
+    "mail.zoho.",
+    "icloud.com",
 )
 _SOCIAL_SOURCES = _SOCIAL_LABELS | {"fb", "ig", "tw", "li"}
 

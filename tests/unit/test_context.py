@@ -86,8 +86,11 @@ def test_client_hints_win_over_the_user_agent() -> None:
         "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
         "Chrome/124.0.0.0 Safari/537.36"
     )
-    brands = [{"brand": "Not-A.Brand", "version": "99"}, {"brand": "Chromium", "version": "124"},
-              {"brand": "Microsoft Edge", "version": "124"}]
+    brands = [
+        {"brand": "Not-A.Brand", "version": "99"},
+        {"brand": "Chromium", "version": "124"},
+        {"brand": "Microsoft Edge", "version": "124"},
+    ]
     # When the hints say mobile=false (Android tablets do), Then it is a tablet
     tablet = classify_device(reduced, {"mobile": False, "platform": "Android", "brands": brands})
     assert tablet == {"type": "tablet", "os": "android", "browser": "edge"}
@@ -165,8 +168,12 @@ def test_page_and_utm() -> None:
 
 def test_profile_needs_personalization_consent() -> None:
     profile = {
-        "visits": 3, "pageviews": 7, "cart_items": 1, "purchases": 0,
-        "last_seen": "2026-11-20T10:00:00Z", "traits": {"first_name": "Ana", "visits": 99},
+        "visits": 3,
+        "pageviews": 7,
+        "cart_items": 1,
+        "purchases": 0,
+        "last_seen": "2026-11-20T10:00:00Z",
+        "traits": {"first_name": "Ana", "visits": 99},
         "viewed": ["sku-1", 5],
     }
     now = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -199,7 +206,10 @@ def test_analytics_consent_alone_gives_an_id_but_no_profile() -> None:
 @pytest.mark.parametrize(
     "signals",
     [
-        None, [], "x", 42,
+        None,
+        [],
+        "x",
+        42,
         {"user_agent": 5, "languages": {"a": 1}, "url": ["x"], "local_time": "yesterday"},
         {"consent": "yes", "segments": "vip", "custom": [1], "profile": "p", "geo": 3},
         {"max_touch_points": True, "ua_ch": "mobile", "url": "http://[::1"},
