@@ -19,6 +19,7 @@ from edge import bucketing
 from edge._content import Recommender, page_items
 from edge._decide_caps import cap_reached, exposure_count, session_exposures
 from edge._decide_explain import failed_at, format_epoch
+from edge._decide_prefetch import SlotStart
 from edge._decide_prepare import ContextMemo, PreparedExperience, PreparedRuleset
 from edge._decide_result import Decision
 from edge.types import Attributes, Content, Profile
@@ -199,11 +200,17 @@ class Page:
             return self.decide_slot_fast(slot, candidates)
         return self.decide_slot_explained(slot, candidates)
 
-    def decide_slot_fast(self, slot: str, candidates: tuple[PreparedExperience, ...]) -> Decision:
+    def decide_slot_fast(
+        self,
+        slot: str,
+        candidates: tuple[PreparedExperience, ...],
+        resume: SlotStart | None = None,
+    ) -> Decision:
         """`decide_slot_explained` without trace, with `skip` inlined: the hot loop.
 
         Every step and every narrowing of the [low, high) window is the same as in
-        `skip`, in the same order (the result cache relies on the window).
+        `skip`, in the same order (the result cache relies on the window). `resume`,
+        from `prefetch_hashes`, skips the candidates it already found failing.
         """
         prepared = self.prepared
         if not candidates:
@@ -219,6 +226,14 @@ class Page:
         low = self.low
         high = self.high
         furthest = 0
+        if resume is not None:
+            first, skipped_low, skipped_high, furthest = resume
+            if skipped_low > low:
+                low = skipped_low
+            if skipped_high < high:
+                high = skipped_high
+            if first:
+                candidates = candidates[first:]
         for candidate in candidates:
             start = candidate.start
             end = candidate.end

@@ -8,13 +8,16 @@ that candidate has partial coverage (the visitor may fall outside it), the next 
 passing steps 1-4 is hashed too, and so on: an extra lane in the batch costs far less
 than a hash on its own (~3 us) in the slot loop. The global holdout's hash joins the
 batch (`holdout_seed`). This is only a prediction: the slot loop still hashes
-whatever is missing, and an extra hash changes no result. The checks here
-leave the result's time window alone; audience results go to the same memo as the
-slot loop's, so no audience is evaluated twice.
+whatever is missing, and an extra hash changes no result. Audience results go to the
+same memo as the slot loop's, so no audience is evaluated twice, and each slot's
+walk is handed over (`SlotStart`): the slot loop starts at the first candidate that
+passed steps 1-4, with the time window and furthest reason of those skipped before
+it, exactly as if it had walked them itself (max and min do not care about order).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from edge import bucketing
@@ -22,7 +25,12 @@ from edge._decide_caps import exposure_count
 from edge._decide_prepare import ContextMemo, PreparedExperience, PreparedRuleset
 from edge.types import Attributes, Profile
 
-__all__ = ["prefetch_hashes"]
+__all__ = ["SlotStart", "prefetch_hashes"]
+
+# (index of the first candidate passing steps 1-4, or len(candidates) when none does;
+# low and high of the time window narrowed by the candidates before it; the furthest
+# step those reached): the slot loop starts there instead of walking them again.
+SlotStart = tuple[int, float, float, int]
 
 
 def prefetch_hashes(
@@ -36,9 +44,12 @@ def prefetch_hashes(
     *,
     holdout_seed: str | None = None,
     holdout_key: int = -1,
-) -> None:
+) -> list[SlotStart]:
     """Fill `hashes` (experience index -> share) for the likely matches of this page,
-    and `hashes[holdout_key]` with the hash of `holdout_seed` when one is given."""
+    and `hashes[holdout_key]` with the hash of `holdout_seed` when one is given.
+
+    Returns, per slot of `prepared.slots`, where its slot loop may start (`SlotStart`).
+    """
     raw_sticky = profile.get("assignments")
     sticky: dict[Any, Any] = raw_sticky if isinstance(raw_sticky, dict) else {}
     raw_consent = context.get("consent")
@@ -47,26 +58,77 @@ def prefetch_hashes(
     raw_exposed = profile.get("exposures")
     exposed: dict[Any, Any] = raw_exposed if isinstance(raw_exposed, dict) else {}
     wanted: list[PreparedExperience] = []
+    starts: list[SlotStart] = []
     for _slot, candidates in prepared.slots:
+        # The slot loop resumes at the first candidate passing steps 1-4 (`first`),
+        # with the time window and furthest reason of the ones skipped before it.
+        first = -1
+        low = -math.inf
+        high = math.inf
+        furthest = 0
+        position = -1
         for candidate in candidates:
-            if not candidate.start <= now < candidate.end:
+            position += 1
+            start = candidate.start
+            end = candidate.end
+            if now < start:
+                if first < 0:
+                    if start < high:
+                        high = start
+                    if furthest < 1:
+                        furthest = 1
+                continue
+            if now >= end:
+                if first < 0:
+                    if end > low:
+                        low = end
+                    if furthest < 1:
+                        furthest = 1
                 continue
             purpose = candidate.consent
             if purpose != "none" and not consent.get(purpose):
+                if first < 0:
+                    if start > low:
+                        low = start
+                    if end < high:
+                        high = end
+                    if furthest < 2:
+                        furthest = 2
                 continue
             key = candidate.audience_key
             matched = audience.get(key)
             if matched is None:
                 matched = audience[key] = candidate.audience(context)
             if not matched:
+                if first < 0:
+                    if start > low:
+                        low = start
+                    if end < high:
+                        high = end
+                    if furthest < 3:
+                        furthest = 3
                 continue
             frequency = candidate.frequency
             if frequency is not None:
                 count = 0  # never shown: nothing counts
                 if candidate.id in exposed:
-                    count = exposure_count(frequency, candidate.id, profile, now)[0]
+                    count, since, until = exposure_count(frequency, candidate.id, profile, now)
+                    if count >= frequency.max and first < 0:
+                        if since > low:
+                            low = since
+                        if until < high:
+                            high = until
                 if count >= frequency.max:
+                    if first < 0:
+                        if start > low:
+                            low = start
+                        if end < high:
+                            high = end
+                        if furthest < 4:
+                            furthest = 4
                     continue
+            if first < 0:
+                first = position
             kept = sticky.get(candidate.id)
             if isinstance(kept, str) and kept in candidate.variant_index:
                 break  # sticky: it fills the slot without a hash
@@ -74,6 +136,7 @@ def prefetch_hashes(
                 wanted.append(candidate)
             if not candidate.partial:
                 break  # every hash lands in a variant: it fills the slot
+        starts.append((len(candidates) if first < 0 else first, low, high, furthest))
     seeds = [c.id for c in wanted]
     if holdout_seed is not None:
         seeds.append(holdout_seed)
@@ -83,3 +146,4 @@ def prefetch_hashes(
             hashes[candidate.index] = share
         if holdout_seed is not None:
             hashes[holdout_key] = shares[-1]
+    return starts

@@ -36,7 +36,7 @@ from typing import Any
 
 from edge import bucketing
 from edge._decide_page import HASH_VERSION, UNSET, Page
-from edge._decide_prefetch import prefetch_hashes
+from edge._decide_prefetch import SlotStart, prefetch_hashes
 from edge._decide_prepare import PreparedRuleset, prepare, profile_key, visitor_id
 from edge._decide_result import HOLDOUT_EXPERIENCE, HOLDOUT_VARIANT, REASONS, Decision, Result
 from edge.model import Ruleset
@@ -101,11 +101,12 @@ def decide_unguarded(
     visitor = visitor_id(ctx)
     hashes = prepared.hashes_for(visitor) if visitor is not None else {}
     page_trace = [f"journey: {journey}"] if explain and journey is not None else []
+    starts: list[SlotStart] | None = None
     if visitor is not None and len(hashes) == 0:
         # A visitor new to this ruleset (in this worker): hash the likely matches and
         # the holdout in one batch (wasted only for the few visitors in the holdout).
         holdout = ruleset.site + "/holdout" if ruleset.holdout > 0 else None
-        prefetch_hashes(
+        starts = prefetch_hashes(
             prepared,
             ctx,
             prof,
@@ -125,7 +126,17 @@ def decide_unguarded(
         low, high = -math.inf, math.inf
     else:
         page = Page(prepared, ctx, prof, memo, hashes, visitor, moment, explain)
-        decisions = [page.decide_slot(slot, candidates) for slot, candidates in prepared.slots]
+        if explain:
+            decisions = [page.decide_slot_explained(slot, c) for slot, c in prepared.slots]
+        elif starts is None:
+            decisions = [page.decide_slot_fast(slot, c) for slot, c in prepared.slots]
+        else:
+            # The prefetch walked each slot up to its first passing candidate already.
+            fast = page.decide_slot_fast
+            decisions = [
+                fast(slot, c, resume)
+                for (slot, c), resume in zip(prepared.slots, starts, strict=True)
+            ]
         result = Result(decisions, page.exposures, page.assignments, journey, tuple(page_trace))
         low, high = page.low, page.high
     if whole is not None:
