@@ -219,10 +219,13 @@ class Page:
             return prepared.default(slot, "policy")
         now = self.now
         consent = self.consent
-        no_visitor = self.visitor is None
+        visitor = self.visitor
+        no_visitor = visitor is None
         audience = self.memo.audience
         context = self.context
         exposed = self.exposed
+        sticky = self.sticky
+        hashes = self.hashes
         low = self.low
         high = self.high
         furthest = 0
@@ -282,17 +285,39 @@ class Page:
                     if furthest < 4:
                         furthest = 4
                     continue
-            index, sticky = self.variant_index(candidate)
-            if index < 0:
-                if furthest < 5:
-                    furthest = 5
-                continue
-            decision = self.matched(slot, candidate, index, sticky, _NO_TRACE)
-            if decision is not None:
-                self.low = low
-                self.high = high
-                return decision
-            furthest = 6
+            # variant_index() and the static path of matched(), inlined.
+            kept = sticky.get(candidate.id)
+            if isinstance(kept, str) and kept in candidate.variant_index:
+                index = candidate.variant_index[kept]
+            elif visitor is None or not candidate.needs_hash:
+                index = 0  # single variant, coverage 1 (checked above)
+            else:
+                share = hashes.get(candidate.index, UNSET)
+                if share is UNSET:
+                    share = hashes[candidate.index] = bucketing.hash(
+                        candidate.id, visitor, HASH_VERSION
+                    )
+                index = -1 if share is None else bucketing.choose_variation(share, candidate.ranges)
+                if index < 0:
+                    if furthest < 5:
+                        furthest = 5
+                    continue
+            decision = candidate.static[index]
+            if decision is None:
+                decision = self.matched(slot, candidate, index, False, _NO_TRACE)
+                if decision is None:
+                    furthest = 6
+                    continue
+            else:
+                variant_id = candidate.variant_ids[index]
+                self.exposures.append(
+                    {"experience": candidate.id, "variant": variant_id, "slot": slot}
+                )
+                if not no_visitor:
+                    self.assignments[candidate.id] = variant_id
+            self.low = low
+            self.high = high
+            return decision
         self.low = low
         self.high = high
         return prepared.default(slot, _REASON_AT[furthest])

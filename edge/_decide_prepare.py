@@ -94,6 +94,8 @@ class PreparedExperience:
     # The matched decision per variant when its content is static (no placeholder,
     # no recommend list): decisions are frozen, so one object serves every call.
     static: tuple[Decision | None, ...]
+    # The variants' ids, by index (read in the hot loop without the property's hops).
+    variant_ids: tuple[str, ...]
 
     @property
     def variants(self) -> tuple[Variant, ...]:
@@ -317,6 +319,7 @@ def _prepare_experience(
         partial=not experience.coverage >= 1,
         frequency=experience.frequency,
         static=static,
+        variant_ids=tuple(v.id for v in experience.variants),
     )
 
 
