@@ -18,10 +18,12 @@ __all__ = [
     "CACHE",
     "CACHETOOLS_VERSION",
     "CORE_FILES",
+    "CORE_STDLIB",
     "MSGPACK_VERSION",
     "PYC_STDLIB",
     "PYEMSCRIPTEN_PLATFORM",
     "ROOT",
+    "STDLIB_CORE",
     "BundleError",
     "LockedWheel",
     "compile_stdlib",
@@ -30,6 +32,7 @@ __all__ = [
     "lock_entry",
     "pyodide_dir",
     "sha256_file",
+    "trim_stdlib",
     "write_lock",
 ]
 
@@ -41,6 +44,33 @@ CACHETOOLS_VERSION = "8.0.1"
 PYEMSCRIPTEN_PLATFORM = "pyemscripten_2026_0_wasm32"
 CORE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
 PYC_STDLIB = "python_stdlib.pyc.zip"
+CORE_STDLIB = "python_stdlib.core.pyc.zip"
+# The stdlib's top-level modules and packages kept in CORE_STDLIB, whole. What the core
+# imports at run time inside Pyodide (boot, loading the wheels, load_artifact, decide_json,
+# error paths, the snapshot warm-up; recorded from sys.modules by
+# snippet/tools/stdlib_imports.mjs), a safety margin of common modules, and everything
+# those import at module level. Left out: tools a decision worker never runs (pdb, bdb,
+# doctest, unittest, multiprocessing, the REPL, pydoc, xml, sqlite3, wsgiref, mail and
+# network clients, profilers...); concurrent.futures.process (needs multiprocessing) is
+# the one kept module that would not import. `perso bundle --full-stdlib` ships all.
+STDLIB_CORE = frozenset(
+    """
+    __future__ _collections_abc _colorize _compat_pickle _markupbase _opcode_metadata
+    _py_abc _py_warnings _pydatetime _pylong _pyodide _sitebuiltins _ssl _strptime
+    _sysconfigdata__emscripten_wasm32-emscripten _threading_local _weakrefset abc
+    annotationlib argparse ast asyncio base64 bisect bz2 calendar cmd code codecs codeop
+    collections colorsys compression concurrent contextlib contextvars copy copyreg ctypes
+    dataclasses datetime decimal difflib dis email encodings enum fnmatch fractions
+    functools genericpath getpass gettext glob graphlib gzip hashlib heapq hmac html http
+    importlib inspect io ipaddress json keyword linecache locale logging lzma mimetypes
+    ntpath numbers opcode operator optparse os pathlib pickle pkgutil platform posixpath
+    pprint pyodide queue quopri random re reprlib rlcompleter runpy sched secrets selectors
+    shlex shutil signal site site-packages socket socketserver sre_compile sre_constants
+    sre_parse ssl stat statistics string stringprep struct subprocess sysconfig tarfile
+    tempfile textwrap threading token tokenize tomllib traceback types typing urllib
+    uuid warnings weakref zipfile zipimport zoneinfo
+    """.split()  # noqa: SIM905 - a word list reads better than 130 quoted strings
+)
 
 
 class BundleError(RuntimeError):
@@ -90,9 +120,11 @@ def fetch_wheel(requirement: str, *, platform: str | None = None) -> Path:
     name, _, version = requirement.partition("==")
     wheels = CACHE / "wheels"
     pattern = f"{name.replace('-', '_')}-{version}-*.whl"
-    matches = [
-        p for p in sorted(wheels.glob(pattern)) if platform is None or platform in p.name
-    ] if wheels.is_dir() else []
+    matches = (
+        [p for p in sorted(wheels.glob(pattern)) if platform is None or platform in p.name]
+        if wheels.is_dir()
+        else []
+    )
     if matches:
         return matches[0]
     wheels.mkdir(parents=True, exist_ok=True)
@@ -147,8 +179,9 @@ def compile_stdlib(out: Path) -> Path:
     src = pyodide_dir() / "python_stdlib.zip"
     script = ROOT / "snippet" / "tools" / "compile_stdlib.mjs"
     key = hashlib.sha256(
-        (sha256_file(src) + sha256_file(script) + sha256_file(pyodide_dir() / "pyodide.asm.wasm"))
-        .encode()
+        (
+            sha256_file(src) + sha256_file(script) + sha256_file(pyodide_dir() / "pyodide.asm.wasm")
+        ).encode()
     ).hexdigest()[:16]
     cached = CACHE / "stdlib" / f"{key}.zip"
     if not cached.exists():
@@ -156,7 +189,10 @@ def compile_stdlib(out: Path) -> Path:
         tmp = cached.with_suffix(".tmp")
         done = subprocess.run(
             ["node", str(script), str(pyodide_dir()), str(tmp)],
-            capture_output=True, text=True, check=False, timeout=600,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
         )
         if done.returncode != 0 or not tmp.exists():
             raise BundleError(f"compiling the stdlib inside Pyodide failed: {done.stderr.strip()}")
@@ -169,3 +205,18 @@ def compile_stdlib(out: Path) -> Path:
     shutil.copyfile(cached, target)
     return target
 
+
+def _top_level(name: str) -> str:
+    return name.split("/", 1)[0].removesuffix(".pyc").removesuffix(".py")
+
+
+def trim_stdlib(full: Path, out: Path) -> Path:
+    """CORE_STDLIB: the entries of the precompiled stdlib zip under STDLIB_CORE, copied
+    without recompressing (same bytes, same order)."""
+    target = out / CORE_STDLIB
+    with zipfile.ZipFile(full) as src, zipfile.ZipFile(target, "w") as dst:
+        for info in src.infolist():
+            if _top_level(info.filename) in STDLIB_CORE:
+                with src.open(info) as member:
+                    dst.writestr(info, member.read(), compress_type=info.compress_type)
+    return target

@@ -4,7 +4,8 @@
 OUT/perso.js                  the runtime (short cache; names the runtime version below)
 OUT/stub.js                   the loader stub, minified (what `perso snippet` inlines)
 OUT/runtime/<version>/        immutable: worker.js, pyodide.mjs, pyodide.asm.mjs,
-                              pyodide.asm.wasm, python_stdlib.zip, python_stdlib.pyc.zip,
+                              pyodide.asm.wasm, python_stdlib.zip, python_stdlib.core.pyc.zip
+                              (python_stdlib.pyc.zip with --full-stdlib),
                               pyodide-lock.json, the edge / msgpack / cachetools wheels,
                               snapshot.bin (a Pyodide memory snapshot, unless --no-snapshot)
 ```
@@ -30,6 +31,7 @@ import typer
 from infra._bundle_runtime import (
     CACHETOOLS_VERSION,
     CORE_FILES,
+    CORE_STDLIB,
     MSGPACK_VERSION,
     PYC_STDLIB,
     PYEMSCRIPTEN_PLATFORM,
@@ -41,6 +43,7 @@ from infra._bundle_runtime import (
     fetch_wheel,
     pyodide_dir,
     sha256_file,
+    trim_stdlib,
     write_lock,
 )
 from infra._bundle_snapshot import SNAPSHOT, make_snapshot
@@ -81,7 +84,7 @@ def _edge_wheel(out: Path) -> Path:
     return build_edge_wheel(out, include_compiler=False)
 
 
-def _stage_runtime(stage: Path, *, pyc: bool, snapshot: bool) -> None:
+def _stage_runtime(stage: Path, *, pyc: bool, snapshot: bool, full_stdlib: bool) -> None:
     core = pyodide_dir()
     for name in CORE_FILES:
         shutil.copyfile(core / name, stage / name)
@@ -97,8 +100,12 @@ def _stage_runtime(stage: Path, *, pyc: bool, snapshot: bool) -> None:
     ]
     stdlib = "python_stdlib.zip"
     if pyc:
-        compile_stdlib(stage)
+        full = compile_stdlib(stage)
         stdlib = PYC_STDLIB
+        if not full_stdlib:
+            trim_stdlib(full, stage)
+            full.unlink()
+            stdlib = CORE_STDLIB
     perso: dict[str, object] = {"stdlib": stdlib, "protocol": 1}
     write_lock(stage, wheels, perso=perso)
     if snapshot:
@@ -109,13 +116,16 @@ def _stage_runtime(stage: Path, *, pyc: bool, snapshot: bool) -> None:
     esbuild(src / "worker.js", stage / "worker.js", fmt="esm", target="es2020", define={})
 
 
-def build_bundle(*, out: Path, pyc: bool = True, snapshot: bool = True) -> Bundle:
-    """Build the CDN tree into `out` (kept: other versions and rulesets stay)."""
+def build_bundle(
+    *, out: Path, pyc: bool = True, snapshot: bool = True, full_stdlib: bool = False
+) -> Bundle:
+    """Build the CDN tree into `out` (kept: other versions and rulesets stay). With `pyc`
+    the stdlib ships precompiled, trimmed to what the core imports unless `full_stdlib`."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "runtime").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out / "runtime", prefix=".stage-") as tmp:
         stage = Path(tmp)
-        _stage_runtime(stage, pyc=pyc, snapshot=snapshot)
+        _stage_runtime(stage, pyc=pyc, snapshot=snapshot, full_stdlib=full_stdlib)
         digests = {p.name: sha256_file(p) for p in sorted(stage.iterdir())}
         version = runtime_version(digests)
         final = out / "runtime" / version
@@ -154,10 +164,17 @@ def register(app: typer.Typer) -> None:
                 help="Ship a Pyodide memory snapshot with edge imported (made in Chromium).",
             ),
         ] = True,
+        full_stdlib: Annotated[
+            bool,
+            typer.Option(
+                "--full-stdlib",
+                help="Ship the whole precompiled stdlib, not the core the runtime imports.",
+            ),
+        ] = False,
     ) -> None:
         """Build the CDN tree: perso.js and the immutable runtime/<version>/."""
         try:
-            result = build_bundle(out=out, pyc=pyc, snapshot=snapshot)
+            result = build_bundle(out=out, pyc=pyc, snapshot=snapshot, full_stdlib=full_stdlib)
         except BundleError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None

@@ -7,6 +7,7 @@ one test boots the built runtime in Pyodide under Node to prove the lock file lo
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import zipfile
@@ -20,7 +21,7 @@ from typer.testing import CliRunner
 
 from edge import artifact
 from edge.model import Experience, Ruleset, Slot, Variant
-from infra._bundle_runtime import CORE_FILES, PYC_STDLIB, sha256_file
+from infra._bundle_runtime import CORE_FILES, CORE_STDLIB, PYC_STDLIB, STDLIB_CORE, sha256_file
 from infra.bundle import Bundle, BundleError, build_bundle, runtime_version
 from infra.cli import app
 
@@ -46,8 +47,9 @@ def _lock(bundle: Bundle) -> dict:
 def test_tree_layout(bundle: Bundle) -> None:
     assert (bundle.out / "perso.js").is_file() and (bundle.out / "stub.js").is_file()
     names = {p.name for p in bundle.runtime_dir.iterdir()}
-    expected = {*CORE_FILES, PYC_STDLIB, "worker.js", "pyodide-lock.json"}
+    expected = {*CORE_FILES, CORE_STDLIB, "worker.js", "pyodide-lock.json"}
     assert expected <= names
+    assert PYC_STDLIB not in names  # the whole precompiled stdlib only with --full-stdlib
     wheels = sorted(n for n in names if n.endswith(".whl"))
     assert [w.split("-")[0] for w in wheels] == ["cachetools", "msgpack", "perso_edge"]
     assert "pyemscripten_2026_0_wasm32" in next(w for w in wheels if w.startswith("msgpack"))
@@ -68,7 +70,7 @@ def test_lock_entries_point_at_files_with_matching_sha256(bundle: Bundle) -> Non
     assert sorted(lock["packages"]["perso-edge"]["depends"]) == ["cachetools", "msgpack"]
     pyodide_info = json.loads((ROOT / "node_modules/pyodide/pyodide-lock.json").read_text())
     assert lock["info"] == pyodide_info["info"]
-    assert lock["perso"]["stdlib"] == PYC_STDLIB
+    assert lock["perso"]["stdlib"] == CORE_STDLIB
 
 
 def test_edge_wheel_leaves_the_compiler_out(bundle: Bundle) -> None:
@@ -79,13 +81,58 @@ def test_edge_wheel_leaves_the_compiler_out(bundle: Bundle) -> None:
     assert "edge/compiler.py" not in names
 
 
-def test_precompiled_stdlib_has_a_pyc_for_every_module(bundle: Bundle) -> None:
+def _top(name: str) -> str:
+    return name.split("/", 1)[0].removesuffix(".pyc").removesuffix(".py")
+
+
+def test_full_stdlib_has_a_pyc_for_every_module_and_core_the_kept_ones(
+    bundle: Bundle, tmp_path: Path
+) -> None:
     with zipfile.ZipFile(bundle.runtime_dir / "python_stdlib.zip") as src:
         sources = {n for n in src.namelist() if n.endswith(".py")}
-    with zipfile.ZipFile(bundle.runtime_dir / PYC_STDLIB) as pyc:
+    full = build_bundle(out=tmp_path / "full", snapshot=False, full_stdlib=True)
+    assert _lock(full)["perso"]["stdlib"] == PYC_STDLIB
+    assert not (full.runtime_dir / CORE_STDLIB).exists()
+    with zipfile.ZipFile(full.runtime_dir / PYC_STDLIB) as pyc:
         names = set(pyc.namelist())
     assert {n + "c" for n in sources} <= names
     assert not any(n.endswith(".py") for n in names)
+    # The core zip: exactly the full zip's entries under the kept top-level names.
+    with zipfile.ZipFile(bundle.runtime_dir / CORE_STDLIB) as core:
+        kept = set(core.namelist())
+    assert kept == {n for n in names if _top(n) in STDLIB_CORE}
+    assert {_top(n) for n in kept} == STDLIB_CORE  # no kept name is a typo
+    assert (bundle.runtime_dir / CORE_STDLIB).stat().st_size < 0.8 * (
+        full.runtime_dir / PYC_STDLIB
+    ).stat().st_size
+
+
+def _imported_names(source: bytes) -> set[str]:
+    """Top-level names of every absolute import, module level or lazy in a function."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_core_stdlib_has_every_stdlib_module_the_browser_wheels_import(bundle: Bundle) -> None:
+    # edge, msgpack and cachetools as shipped: any stdlib module they import, even lazily,
+    # must be in the core zip (or built into Pyodide, hence in neither zip).
+    with zipfile.ZipFile(bundle.runtime_dir / "python_stdlib.zip") as src:
+        stdlib = {_top(n) for n in src.namelist()}
+    wanted: dict[str, set[str]] = {}
+    for entry in _lock(bundle)["packages"].values():
+        with zipfile.ZipFile(bundle.runtime_dir / entry["file_name"]) as wheel:
+            for name in wheel.namelist():
+                if name.endswith(".py"):
+                    for module in _imported_names(wheel.read(name)) & stdlib:
+                        wanted.setdefault(module, set()).add(name)
+    assert {"json", "datetime", "zoneinfo", "re", "hashlib"} <= set(wanted)  # the scan works
+    missing = {m: sorted(where) for m, where in wanted.items() if m not in STDLIB_CORE}
+    assert missing == {}
 
 
 def test_version_directory_is_content_addressed_and_immutable(bundle: Bundle) -> None:
@@ -106,6 +153,29 @@ def test_version_directory_is_content_addressed_and_immutable(bundle: Bundle) ->
         victim.write_bytes(original)
 
 
+# Inside Pyodide: import every module of the mounted stdlib zip (never a __main__) and
+# name those that fail because a stdlib module in FULL (the whole stdlib) is not there.
+_IMPORT_ALL = """
+import importlib, json, sys, zipfile
+archive = next(p for p in sys.path if p.endswith(".zip"))
+names = sorted({n[:-4].replace("/__init__", "").replace("/", ".")
+    for n in zipfile.ZipFile(archive).namelist() if n.endswith(".pyc")})
+left_out, imported = {}, 0
+for name in names:
+    if name.split(".")[-1] in ("__main__", "this", "antigravity"):
+        continue
+    try:
+        importlib.import_module(name)
+        imported += 1
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in FULL:
+            left_out[name] = exc.name
+    except Exception:
+        pass  # Windows-only codecs and the like fail the same way in the full stdlib
+json.dumps({"imported": imported, "left_out": left_out})
+"""
+
+
 def test_built_runtime_boots_in_pyodide_and_decides(bundle: Bundle, tmp_path: Path) -> None:
     # Given an artifact and the bundle's lock file, Pyodide (Node) loads exactly the
     # locked wheels, with the precompiled stdlib, and edge.bridge decides.
@@ -122,9 +192,12 @@ def test_built_runtime_boots_in_pyodide_and_decides(bundle: Bundle, tmp_path: Pa
     (tmp_path / "a.msgpack").write_bytes(art.data)
     script = tmp_path / "boot.mjs"
     runtime = bundle.runtime_dir
+    with zipfile.ZipFile(runtime / "python_stdlib.zip") as src:
+        full_stdlib = {_top(n) for n in src.namelist()}
     script.write_text(
         f"""
 import {{ readFileSync }} from "node:fs";
+const IMPORT_ALL = {json.dumps(_IMPORT_ALL)};
 const {{ loadPyodide }} = await import({json.dumps(str(runtime / "pyodide.mjs"))});
 const lock = JSON.parse(readFileSync({json.dumps(str(runtime / "pyodide-lock.json"))}, "utf8"));
 const py = await loadPyodide({{
@@ -138,7 +211,9 @@ const bytes = py.toPy(new Uint8Array(readFileSync({json.dumps(str(tmp_path / "a.
 const loaded = JSON.parse(bridge.load_artifact(bytes, {json.dumps(art.sha256)}));
 const out = JSON.parse(bridge.decide_json("{{}}", "{{}}", "2026-11-25T12:00:00Z"));
 const origin = py.runPython("import json; json.__spec__.origin");
-console.log(JSON.stringify({{loaded, out, origin, in_pyodide: bridge.IN_PYODIDE}}));
+py.globals.set("FULL", py.toPy({json.dumps(sorted(full_stdlib))}));
+const gaps = JSON.parse(py.runPython(IMPORT_ALL));
+console.log(JSON.stringify({{loaded, out, origin, gaps, in_pyodide: bridge.IN_PYODIDE}}));
 """
     )
     done = subprocess.run(
@@ -150,6 +225,11 @@ console.log(JSON.stringify({{loaded, out, origin, in_pyodide: bridge.IN_PYODIDE}
     assert report["out"]["decisions"][0]["content"] == {"text": "Oi"}
     assert report["in_pyodide"] is True
     assert report["origin"].endswith(".pyc")  # the stdlib came precompiled
+    # Every module of the core zip imports, or fails for a reason of the platform, not
+    # for a stdlib module the trimming left out (multiprocessing: see STDLIB_CORE).
+    assert report["gaps"]["imported"] > 300, report["gaps"]  # the loop ran (406 today)
+    assert report["gaps"]["left_out"] == {"concurrent.futures.process": "multiprocessing"}
+    assert "multiprocessing" not in STDLIB_CORE  # so the core zip is what was mounted
 
 
 def test_snippet_command_prints_head_html_and_refuses_bad_options() -> None:
@@ -254,5 +334,5 @@ def test_dev_build_without_chromium_falls_back_to_the_pyc_runtime(tmp_path: Path
     assert len(lines) == 1 and "serving the .pyc runtime instead" in lines[0], lines
     assert "--no-snapshot" in lines[0]
     (runtime,) = (out / "runtime").iterdir()
-    assert (out / "perso.js").is_file() and (runtime / PYC_STDLIB).is_file()
+    assert (out / "perso.js").is_file() and (runtime / CORE_STDLIB).is_file()
     assert not (runtime / "snapshot.bin").exists()
