@@ -13,6 +13,11 @@ same memo as the slot loop's, so no audience is evaluated twice, and each slot's
 walk is handed over (`SlotStart`): the slot loop starts at the first candidate that
 passed steps 1-4, with the time window and furthest reason of those skipped before
 it, exactly as if it had walked them itself (max and min do not care about order).
+
+Steps 1-4 are written out here and again in `_decide_page.Page.decide_slot` on
+purpose: a shared helper would be one more call per candidate (~57 per page) on the
+hot path. The two must change together; `test_decide_fuzz.py` (cached, uncached and
+explained results equal) and `test_decide.py` catch them drifting apart.
 """
 
 from __future__ import annotations

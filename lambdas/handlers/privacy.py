@@ -59,8 +59,4 @@ def options_me() -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    metrics.add_metric(name="requests", unit="Count", value=1)
-    try:
-        return app.resolve(event, context)
-    finally:
-        _common.publish(metrics)
+    return _common.resolve(app, metrics, event, context)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra._bundle_snapshot import CHROMIUM, CHROMIUM_ARGS
+
 __all__ = [
     "CHROMIUM",
     "CHROMIUM_ARGS",
@@ -41,15 +43,6 @@ RETURNING_VISITOR = "11111111-2222-4333-8444-555555555555"
 ENGINE_TIMEOUT_MS = 90_000  # a cold Pyodide boot on 2 busy cores, with slack
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # Device profiles as a browser context takes them (user agent, viewport, touch).
 IPHONE: dict[str, Any] = {
