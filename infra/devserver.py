@@ -147,6 +147,19 @@ class _Handler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._dispatch()
 
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server answers malformed requests and unknown methods in HTML; every answer of
+        # this server is one JSON sentence, as the API's are.
+        self.close_connection = True
+        text = message or explain or self.responses.get(code, ("Error",))[0]
+        if code == 501:
+            text = f"{self.command} is not a method this server answers."
+        with contextlib.suppress(OSError):
+            self._plain(code, text if text.endswith(".") else f"{text}.")
+
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.dev.quiet:
             sys.stderr.write(f"perso dev: {self.address_string()} {format % args}\n")
@@ -180,7 +193,12 @@ class _Handler(BaseHTTPRequestHandler):
     # --- /v1/ -------------------------------------------------------------------
 
     def _api(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length = _content_length(self.headers.get("Content-Length"))
+        if isinstance(length, str):
+            # The body was not read, so the connection can't carry another request.
+            self.close_connection = True
+            self._plain(413 if "larger" in length else 400, length)
+            return
         body = self.rfile.read(length) if length else b""
         api = self.server.dev.api
         if api is None:
@@ -266,6 +284,31 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+# API Gateway's HTTP API refuses request bodies over 10 MB before the function runs; the
+# handler's own (smaller) limit then answers 413 with its sentence.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+
+
+def _content_length(header: str | None) -> int | str:
+    """The body's length, or a sentence saying what is wrong with the header.
+
+    >>> _content_length("12"), _content_length(None)
+    (12, 0)
+    >>> _content_length("-1")
+    'Content-Length must be a whole number of bytes, not -1.'
+    """
+    if header is None or header == "":
+        return 0
+    text = header.strip()
+    # isdigit() alone accepts "²" and fullwidth digits; int() would accept "+5" and "1_0".
+    if not (text.isascii() and text.isdigit()):
+        return f"Content-Length must be a whole number of bytes, not {header[:40]}."
+    length = int(text)
+    if length > MAX_REQUEST_BYTES:
+        return f"The body is larger than {MAX_REQUEST_BYTES} bytes, the API's limit."
+    return length
 
 
 def _resolve(base: Path, rel: str) -> Path | None:

@@ -65,6 +65,7 @@ class _Loop:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.errors = 0
+        self._failing: str | None = None  # the failure last reported, until a tick succeeds
 
     def start(self) -> None:
         if self._thread is not None:
@@ -88,12 +89,27 @@ class _Loop:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                self._tick()
-            except Exception:  # a local loop must survive a bad tick, as Lambda retries
-                self.errors += 1
-                log.exception("%s tick failed", type(self).__name__)
+            self._guarded(self._tick)
             self._stop.wait(self.interval)
+
+    def _guarded(self, tick: Callable[[], object]) -> None:
+        # A local loop must survive a bad tick, as Lambda retries. An operator needs one
+        # line when a fault starts and one when it ends, not a traceback every half second.
+        try:
+            tick()
+        except Exception as exc:  # noqa: BLE001 - reported, and the loop goes on
+            self.errors += 1
+            line = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            if line != self._failing:
+                log.warning(
+                    "%s tick failed (%s); retrying every %g s, quiet until it changes",
+                    type(self).__name__, line, self.interval,
+                )
+                self._failing = line
+        else:
+            if self._failing is not None:
+                log.warning("%s works again after: %s", type(self).__name__, self._failing)
+                self._failing = None
 
     def _tick(self) -> None:
         raise NotImplementedError
@@ -223,11 +239,7 @@ class PublishTimer(_Loop):
     def _run(self) -> None:
         # The first publish happens after one interval, as a rate() schedule does.
         while not self._stop.wait(self.interval):
-            try:
-                self.fire_once()
-            except Exception:
-                self.errors += 1
-                log.exception("publish timer tick failed")
+            self._guarded(self.fire_once)
 
 
 def scheduled_event(*, region: str = "us-east-1", rule: str = "perso-publish") -> dict[str, Any]:

@@ -7,6 +7,7 @@ written by the test so each expectation names its own input.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import signal
 import subprocess
@@ -266,3 +267,50 @@ def test_bucket_mirror_seeds_the_bucket_and_brings_back_publishes(tmp_path: Path
     assert (folder / artifact_key).read_bytes() == b"\x81\xa6schema\x01"
     assert (folder / "rulesets" / "demo-shop" / "latest.json").read_text() == '{"sha256": "new"}'
     assert not (folder / "rulesets" / "demo-shop" / "history").exists()
+
+
+def _raw(server: DevServer, request: bytes) -> bytes:
+    """Send bytes as they are (requests refuses a negative Content-Length) and read the answer."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(request)
+        chunks = []
+        while True:
+            try:
+                data = sock.recv(65536)
+            except TimeoutError:  # the server held the connection open: the defect itself
+                break
+            if not data:
+                break
+            chunks.append(data)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("length", [b"-1", b"abc", b"\xef\xbc\x95", b"99999999999"])
+def test_a_bad_content_length_gets_a_sentence_and_frees_the_thread(
+    server: DevServer, length: bytes
+) -> None:
+    # Given an API behind the dev server
+    server.api = lambda method, path, headers, body: (200, {}, b"{}")
+    try:
+        # When a request names a negative, non-numeric or huge body length
+        answer = _raw(
+            server,
+            b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n{}",
+        )
+    finally:
+        server.api = None
+    # Then it is answered at once with a 4xx sentence in JSON, and the connection is closed
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1])
+    assert status in (400, 413), answer[:200]
+    assert "Content-Length" in json.loads(body)["error"] or "larger" in json.loads(body)["error"]
+
+
+@pytest.mark.parametrize("method", ["PATCH", "TRACE", "BREW"])
+def test_other_methods_get_a_json_sentence_not_html(server: DevServer, method: str) -> None:
+    response = requests.request(method, server.url + "/cdn/perso.js", timeout=10)
+    assert response.status_code in (405, 501)
+    assert response.headers["Content-Type"] == "application/json"
+    assert method in response.json()["error"]
