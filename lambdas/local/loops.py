@@ -97,7 +97,7 @@ class _Loop:
         # line when a fault starts and one when it ends, not a traceback every half second.
         try:
             tick()
-        except Exception as exc:  # noqa: BLE001 - reported, and the loop goes on
+        except Exception as exc:  # reported below, and the loop goes on
             self.errors += 1
             line = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
             if line != self._failing:
