@@ -103,7 +103,9 @@ class _Loop:
             if line != self._failing:
                 log.warning(
                     "%s tick failed (%s); retrying every %g s, quiet until it changes",
-                    type(self).__name__, line, self.interval,
+                    type(self).__name__,
+                    line,
+                    self.interval,
                 )
                 self._failing = line
         else:
