@@ -5,6 +5,12 @@ with exponential backoff and full jitter, a bounded number of times, then
 `StoreUnavailable` is raised (the API answers 503 and the browser keeps its queue;
 replays rewrite the same keys, so nothing is counted twice).
 
+A `ClientError` becomes exactly one of the project's exceptions (`_store_error`): only
+throttling and the service's own faults (and an unreachable endpoint) are
+`StoreUnavailable`; a request the store refuses as invalid is `StoreRejected` (retrying it
+can never succeed, so it must not become a 503 the browser retries forever); a failed
+condition is `WriteConflict`; anything else (missing table, denied access) is `StoreError`.
+
 >>> _plain(_to_attr({"n": 2.5, "b": b"x"}))
 {'n': 2.5, 'b': b'x'}
 """
@@ -23,11 +29,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cachetools import TTLCache
 
 from lambdas.dal.client import make_client
-from lambdas.models.errors import StoreUnavailable, WriteConflict
+from lambdas.models.errors import StoreError, StoreRejected, StoreUnavailable, WriteConflict
 from lambdas.models.settings import Settings
 
 __all__ = [
     "BATCH_SIZE",
+    "INVALID_CODES",
     "PROFILE_FIELDS",
     "RETRYABLE_CODES",
     "Item",
@@ -47,6 +54,8 @@ RETRYABLE_CODES = frozenset(
         "ServiceUnavailable",
     }
 )
+# The store judged the request itself invalid (a number out of range, an item over 400 KB).
+INVALID_CODES = frozenset({"ValidationException", "SerializationException"})
 # What the aggregator's profile updates change (TABLE.md): a conditional rewrite of a
 # profile checks these, so it never overwrites an update it did not see.
 PROFILE_FIELDS = ("counts", "visits", "recent", "segments")
@@ -124,6 +133,17 @@ class Store:
         for group in _chunks(requests, BATCH_SIZE):
             self._batch_write(group)
         return len(requests)
+
+    def put_each(self, items: Iterable[Item]) -> dict[int, str]:
+        """PutItem one item at a time; the positions the store refused as invalid, each with
+        the store's reason. The fallback that finds which item of a refused batch it was."""
+        refused: dict[int, str] = {}
+        for position, item in enumerate(items):
+            try:
+                self.put_item(item)
+            except StoreRejected as exc:
+                refused[position] = str(exc)
+        return refused
 
     def delete_keys(self, keys: Iterable[Key]) -> int:
         requests = [{"DeleteRequest": {"Key": _key(pk, sk)}} for pk, sk in keys]
@@ -215,13 +235,7 @@ class Store:
         return args
 
     def _conditional(self, fn: Callable[[], Any]) -> None:
-        try:
-            self._call(fn)
-        except StoreUnavailable as exc:
-            cause = exc.__cause__
-            if isinstance(cause, ClientError) and _code(cause) == "ConditionalCheckFailedException":
-                raise WriteConflict("the item changed since it was read") from cause
-            raise
+        self._call(fn)  # a failed condition comes out as `WriteConflict` (`_store_error`)
 
     def _batch_write(self, pending: list[dict[str, Any]]) -> None:
         for attempt in range(self.attempts):
@@ -229,9 +243,7 @@ class Store:
                 response = self.client.batch_write_item(RequestItems={self.table: pending})
             except ClientError as exc:
                 if _code(exc) not in RETRYABLE_CODES:
-                    raise StoreUnavailable(
-                        f"the event store refused the write ({_code(exc)})"
-                    ) from exc
+                    raise _store_error(exc) from exc
             except BotoCoreError as exc:
                 raise StoreUnavailable("the event store could not be reached") from exc
             else:
@@ -321,9 +333,7 @@ class Store:
                 return fn()
             except ClientError as exc:
                 if _code(exc) not in RETRYABLE_CODES or attempt + 1 == self.attempts:
-                    raise StoreUnavailable(
-                        f"the event store failed ({_code(exc)}); retry later"
-                    ) from exc
+                    raise _store_error(exc) from exc
             except BotoCoreError as exc:
                 raise StoreUnavailable("the event store could not be reached; retry later") from exc
             self.retries += 1
@@ -337,6 +347,19 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
 
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def _store_error(exc: ClientError) -> Exception:
+    """The one project exception for a `ClientError` (see the module docstring)."""
+    code = _code(exc)
+    reason = str(exc.response.get("Error", {}).get("Message") or "no reason given").strip()
+    if code in RETRYABLE_CODES:
+        return StoreUnavailable(f"the event store is busy ({code}); retry later")
+    if code in INVALID_CODES:
+        return StoreRejected(f"the event store refused it as invalid ({code}: {reason})")
+    if code == "ConditionalCheckFailedException":
+        return WriteConflict("the item changed since it was read")
+    return StoreError(f"the event store failed ({code}: {reason})")
 
 
 @functools.lru_cache(maxsize=1)

@@ -8,8 +8,14 @@ This is the one module where exceptions become HTTP statuses:
 | `Unauthorized` | 401 |
 | `Forbidden` | 403 |
 | `PayloadTooLarge` | 413 |
-| `StoreUnavailable` | 503 + `Retry-After` |
-| anything else (a bug) | 500, logged |
+| `StoreRejected` (the store refused input as invalid) | 400 |
+| `StoreUnavailable` (busy or unreachable: transient only) | 503 + `Retry-After` |
+| `StoreError` and anything else (a bug, a misconfiguration) | 500, logged |
+
+`StoreRejected` is a 400, not a 503: the events are validated against the store's limits
+before they are written, so reaching it means input slipped past that validation, and a
+503 would make the browser retry a request that can never succeed. (Collect does better
+still: it finds the refused event and rejects it alone, see `lambdas.logic._events`.)
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
 import time
 from typing import Any
 
@@ -30,6 +37,7 @@ from lambdas.models.errors import (
     BadRequest,
     Forbidden,
     PayloadTooLarge,
+    StoreRejected,
     StoreUnavailable,
     Unauthorized,
 )
@@ -120,6 +128,10 @@ def parse_body[M: BaseModel](app: APIGatewayHttpResolver, model: type[M]) -> M:
         raise BadRequest(
             f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
+    except ValueError as exc:  # after its subclasses above: Python's digit limit for ints
+        raise BadRequest(
+            f"the body has a number longer than {sys.get_int_max_str_digits()} digits"
+        ) from exc
     except RecursionError as exc:
         raise BadRequest("the body is nested too deeply to read") from exc
     if not isinstance(data, dict):
@@ -141,6 +153,11 @@ def make_resolver() -> APIGatewayHttpResolver:
     def _api_error(exc: ApiError) -> Response[str]:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         return json_response(app, status, {"message": str(exc)})
+
+    @app.exception_handler(StoreRejected)
+    def _rejected(exc: StoreRejected) -> Response[str]:
+        logger.warning("store refused input as invalid", extra={"reason": str(exc)})
+        return json_response(app, 400, {"message": f"the request cannot be stored: {exc}"})
 
     @app.exception_handler(StoreUnavailable)
     def _unavailable(exc: StoreUnavailable) -> Response[str]:

@@ -11,8 +11,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.handlers import _common
 from lambdas.handlers.api import json_response, make_resolver, now_ms, preflight, request_origin
-from lambdas.logic.privacy import claims_from_header, erase_visitor, export_visitor
-from lambdas.logic.tokens import Claims
+from lambdas.logic.privacy import (
+    Subject,
+    allowed_origin,
+    authorize,
+    erase_visitor,
+    export_visitor,
+)
 from lambdas.models.settings import get_settings
 
 __all__ = ["app", "handler"]
@@ -24,29 +29,29 @@ tracer = Tracer(service="privacy")
 metrics = Metrics(namespace="perso", service="privacy")
 
 
-def _claims_and_cors() -> Claims:
-    claims = claims_from_header(
-        app.current_event.headers.get("authorization"), key=_common.key(), now=now_ms() // 1000
-    )
-    origin = request_origin(app)
-    config = _common.store().site_config(claims.site) or {}
-    if origin and origin in (config.get("origins") or []):
+def _subject() -> Subject:
+    """The visitor the Authorization header proves (token or device proof); CORS first, so
+    the site's own pages can read a 401 too."""
+    authorization = app.current_event.headers.get("authorization")
+    store = _common.store()
+    origin = allowed_origin(store, authorization, request_origin(app))
+    if origin:
         app.append_context(cors_origin=origin)
-    return claims
+    return authorize(authorization, store=store, key=_common.key(), now=now_ms() // 1000)
 
 
 @app.get("/v1/visitors/me")
 def export_me() -> Response[str]:
-    claims = _claims_and_cors()
-    data = export_visitor(_common.store(), claims)
+    subject = _subject()
+    data = export_visitor(_common.store(), subject)
     _common.count(metrics, {"exports": 1})
     return json_response(app, 200, data)
 
 
 @app.delete("/v1/visitors/me")
 def erase_me() -> Response[str]:
-    claims = _claims_and_cors()
-    removed = erase_visitor(_common.store(), claims)
+    subject = _subject()
+    removed = erase_visitor(_common.store(), subject)
     _common.count(metrics, {"erasures": 1})
     return json_response(app, 200, {"removed": removed})
 

@@ -17,9 +17,19 @@ from typing import Any
 import msgpack
 from pydantic import ValidationError
 
+from lambdas.dal.store import Item, Store
+from lambdas.models.errors import StoreRejected
 from lambdas.models.events import MAX_PROPS_BYTES, Event, Rejected
 
-__all__ = ["CheckedBatch", "check_events", "decode_event", "event_item", "item_size", "sentence"]
+__all__ = [
+    "CheckedBatch",
+    "check_events",
+    "decode_event",
+    "event_item",
+    "item_size",
+    "sentence",
+    "store_events",
+]
 
 _FUTURE_MS = 86_400_000  # device clocks drift; more than a day ahead is a bug, not drift
 
@@ -114,10 +124,14 @@ def event_item(
     personalization: bool,
     retention_days: int,
 ) -> dict[str, Any]:
-    """The stored item (< 1 KB: one write unit). No IP, user agent or token, ever."""
+    """The stored item (< 1 KB: one write unit). No IP, user agent or token, ever.
+
+    The key holds the event id alone, not its time: an id resent with another `ts` is the
+    same item (rewritten, a stream MODIFY the aggregator does not count), never a second.
+    """
     item: dict[str, Any] = {
         "pk": pk,
-        "sk": f"E#{ts_ms:013d}#{event.id}",
+        "sk": f"E#{event.id}",
         "t": event.type,
         "site": site,
         "vid": vid,
@@ -136,6 +150,29 @@ def event_item(
     if event.value is not None:
         item["val"] = event.value
     return item
+
+
+def store_events(store: Store, kept: list[tuple[int, Item]]) -> tuple[int, list[Rejected]]:
+    """Write a batch's items, each with its index in the request: (how many, rejections).
+
+    The events were checked against the store's limits, so the store takes them all. Were
+    it still to refuse one as invalid (`StoreRejected`: a limit the checks missed), the
+    items are written again one at a time to find it: that event is rejected alone with
+    the store's reason and the others are kept, as for any bad event. Not a 503: the
+    browser would retry a batch that can never be stored, and lose the good events.
+    """
+    items = [item for _, item in kept]
+    try:
+        store.put_items(items)
+    except StoreRejected:
+        refused = store.put_each(items)  # replays of items already written are harmless
+    else:
+        return len(items), []
+    rejected = [
+        Rejected(index=kept[position][0], error=f"events[{kept[position][0]}]: {reason}")
+        for position, reason in sorted(refused.items())
+    ]
+    return len(items) - len(refused), rejected
 
 
 def _number_size(value: Any) -> int:

@@ -18,6 +18,7 @@ from lambdas.dal.store import Item, Store
 from lambdas.models.errors import StoreUnavailable, WriteConflict
 
 __all__ = [
+    "AUTH_SK",
     "ProfileView",
     "customer_pk",
     "merge_identity",
@@ -26,6 +27,7 @@ __all__ = [
     "visitor_pk",
 ]
 
+AUTH_SK = "AUTH"  # the visitor's device proof item (`lambdas.logic._device`)
 _SUMMED = ("counts", "expo", "conv")
 _TRIES = 5
 _MERGED_FROM = 50  # visitor ids remembered on a customer profile (idempotence of identify)
@@ -42,6 +44,7 @@ def customer_pk(site: str, customer: str) -> str:
 @dataclass(slots=True)
 class ProfileView:
     known: bool = False  # the visitor has a profile or an alias
+    auth: Item | None = None  # its AUTH item (device proof, token issued), if any
     customer: str | None = None
     segments: list[str] = field(default_factory=list)
     assignments: dict[str, str] = field(default_factory=dict)
@@ -78,9 +81,9 @@ def merge_profiles(target: Item, source: Item) -> Item:
 def read_view(store: Store, site: str, visitor: str) -> ProfileView:
     """What the server knows of a visitor, following its alias to the customer profile."""
     vpk = visitor_pk(site, visitor)
-    got = store.get_items([(vpk, "P"), (vpk, "ALIAS")])
+    got = store.get_items([(vpk, "P"), (vpk, "ALIAS"), (vpk, AUTH_SK)])
     profile, alias = got.get((vpk, "P")), got.get((vpk, "ALIAS"))
-    view = ProfileView(known=bool(profile or alias))
+    view = ProfileView(known=bool(profile or alias), auth=got.get((vpk, AUTH_SK)))
     merged: Item = profile or {}
     if alias:
         view.customer = str(alias["customer"])

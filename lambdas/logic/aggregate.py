@@ -15,7 +15,7 @@ sink)` applies its effect through a `Sink` (DynamoDB in production, a dict in th
 - profile (personalization consent only): counts, value, visits, recent items, and the
   server-side segments from the publisher's thresholds; feature histograms move with it.
 
->>> parse_event("MODIFY", {"pk": "V#s#v", "sk": "E#1#e"}) is None
+>>> parse_event("MODIFY", {"pk": "V#s#v", "sk": "E#e"}) is None
 True
 """
 
@@ -124,10 +124,13 @@ def parse_event(event_name: str, image: Mapping[str, Any]) -> Event | None:
     kind = image.get("t")
     if len(parts) != 3 or parts[0] not in ("V", "C") or not isinstance(kind, str):
         return None
+    # `E#<event id>`; items written before the key lost its time read `E#<ts>#<event id>`.
     event_id = sk.rsplit("#", 1)[-1]
+    millis = image.get("ts")
+    if isinstance(millis, bool) or not isinstance(millis, int | float | Decimal):
+        return None
     try:
-        millis = float(image.get("ts") or sk.split("#")[1])
-        day = datetime.fromtimestamp(millis / 1000.0, UTC).strftime("%Y-%m-%d")
+        day = datetime.fromtimestamp(float(millis) / 1000.0, UTC).strftime("%Y-%m-%d")
     except (ValueError, OverflowError, OSError):
         return None
     props = _props(image.get("d"))

@@ -6,7 +6,8 @@ from typing import Any
 
 from lambdas.dal.store import Item, Store
 from lambdas.logic import tokens
-from lambdas.logic._events import check_events, event_item
+from lambdas.logic._device import Trust, register_first, trust_batch
+from lambdas.logic._events import check_events, event_item, store_events
 from lambdas.logic._profile import read_view, visitor_pk
 from lambdas.models.errors import BadRequest, Forbidden
 from lambdas.models.events import CollectRequest, CollectResponse, VisitorOut
@@ -36,7 +37,12 @@ def collect(
     key: bytes,
     now_ms: int,
 ) -> CollectResponse:
-    """Store the consented, valid events of one batch; answer what happened to each."""
+    """Store the consented, valid events of one batch; answer what happened to each.
+
+    The batch must speak for its visitor (`_device.trust_batch`: a token, the device
+    proof, or the visitor's first sight) before anything is written; a visitor with an
+    `AUTH` item and a batch that proves neither is refused whole (`Forbidden`).
+    """
     retention = int(config.get("retention_days") or 395)
     if not request.consent.analytics:
         # Counted only: nothing about this visitor is stored or answered.
@@ -53,21 +59,25 @@ def collect(
     now = now_ms // 1000
     batch = check_events(request.events, now_ms=now_ms, retention_days=retention)
     pk = visitor_pk(site, visitor)
-    items = [
-        event_item(
+    kept = [
+        (index, event_item(
             event, ts_ms, packed, pk=pk, site=site, vid=visitor, channel="web",
             personalization=request.consent.personalization, retention_days=retention,
-        )
-        for _, event, ts_ms, packed in batch.events
+        ))
+        for index, event, ts_ms, packed in batch.events
     ]
-    claims = tokens.verify(key, request.token, now=now) if request.token else None
-    trusted = claims is not None and (claims.site, claims.visitor) == (site, visitor)
     view = read_view(store, site, visitor)
-    if not trusted:
-        # Without a valid token only a visitor the store has never seen gets one: a token
-        # unlocks export and erasure, so it must not be handed out for any guessed id.
-        trusted = not view.known and not store.query(pk, limit=1)
-    store.put_items(items)  # all written, or StoreUnavailable (a 503) before we answer
+    # A token unlocks export and erasure, so it is never handed out for a guessed id.
+    trust = trust_batch(
+        store, site=site, visitor=visitor, token=request.token, proof=request.proof,
+        auth=view.auth, known=view.known, key=key, now=now,
+    )
+    # All written (an event the store refuses as invalid is rejected alone), or
+    # StoreUnavailable (a 503) before we answer.
+    accepted, refused = store_events(store, kept)
+    trusted = trust is Trust.PROVEN or (
+        trust is Trust.FIRST and register_first(store, site=site, visitor=visitor, now=now)
+    )
     out = VisitorOut()
     if trusted:
         out.token = tokens.sign(key, site=site, visitor=visitor, now=now)
@@ -76,10 +86,10 @@ def collect(
             out.assignments = view.assignments
             out.conversions = view.conversions
     return CollectResponse(
-        accepted=len(items),
+        accepted=accepted,
         duplicates=batch.duplicates,
         dropped_no_consent=0,
-        rejected=batch.rejected,
+        rejected=sorted([*batch.rejected, *refused], key=lambda r: r.index),
         visitor=out,
     )
 

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 
 from lambdas.dal.store import Store
-from lambdas.logic._events import check_events, event_item
+from lambdas.logic._events import check_events, event_item, store_events
 from lambdas.logic._profile import customer_pk, merge_identity, visitor_pk
 from lambdas.models.errors import BadRequest, Forbidden, Unauthorized
 from lambdas.models.events import IngestRequest, IngestResponse, Rejected
@@ -58,11 +58,12 @@ def ingest(request: IngestRequest, *, store: Store, now_ms: int) -> IngestRespon
                 )))
                 continue
             merges.append((customer, event.props))
-        kept.append(event_item(
+        kept.append((index, event_item(
             event, ts_ms, packed, pk=pk, site=site, vid=vid, channel=request.channel,
             personalization=request.consent.personalization, retention_days=retention,
-        ))
-    store.put_items(kept)
+        )))
+    accepted, refused = store_events(store, kept)
+    batch.rejected.extend(refused)
     merged = False
     if request.consent.personalization:
         for customer, traits in merges:
@@ -72,7 +73,7 @@ def ingest(request: IngestRequest, *, store: Store, now_ms: int) -> IngestRespon
             )
             merged = True
     return IngestResponse(
-        accepted=len(kept),
+        accepted=accepted,
         duplicates=batch.duplicates,
         dropped_no_consent=0,
         rejected=sorted(batch.rejected, key=lambda r: r.index),

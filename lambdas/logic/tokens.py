@@ -17,11 +17,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
 __all__ = ["MAX_AGE_SECONDS", "Claims", "sign", "verify"]
 
 MAX_AGE_SECONDS = 400 * 86400  # a little over the default retention
+# One spelling per token: ASCII digits only (`str.isdigit` and `\d` take "１" and "²"), no
+# leading zero, at most 12 digits; the signature is the canonical base64url of 32 bytes
+# (43 characters; the last one carries 4 bits and 2 zero bits, so only 16 letters fit).
+_ISSUED = re.compile(r"[1-9][0-9]{0,11}")
+_SIGNATURE = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +50,17 @@ def sign(key: bytes, *, site: str, visitor: str, now: int) -> str:
 def verify(
     key: bytes, token: str, *, now: int, max_age: int = MAX_AGE_SECONDS
 ) -> Claims | None:
-    """The claims of a valid, unexpired token, else None (never raises on bad input)."""
+    """The claims of a valid, unexpired token, else None (never raises on bad input).
+
+    Parsed strictly, so that a signature verifies for exactly one spelling of a token.
+    """
     parts = token.split(".", 3)
-    if len(parts) != 4 or parts[0] != "v1" or not parts[2].isdigit() or "." not in parts[3]:
+    if len(parts) != 4 or parts[0] != "v1" or "." not in parts[3]:
+        return None
+    visitor, signature = parts[3].rsplit(".", 1)
+    if not _ISSUED.fullmatch(parts[2]) or not _SIGNATURE.fullmatch(signature):
         return None
     site, issued = parts[1], int(parts[2])
-    visitor, signature = parts[3].rsplit(".", 1)
     expected = _mac(key, site, issued, visitor)
     # compare_digest: the time taken must not reveal how much of the signature matched.
     if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):

@@ -10,6 +10,8 @@ __all__ = [
     "BadRequest",
     "Forbidden",
     "PayloadTooLarge",
+    "StoreError",
+    "StoreRejected",
     "StoreUnavailable",
     "Unauthorized",
     "WriteConflict",
@@ -36,8 +38,18 @@ class Forbidden(ApiError):
     """Unknown site, disallowed Origin or wrong API key."""
 
 
-class StoreUnavailable(Exception):
-    """The event store refused or failed after bounded retries (a 503, retry later)."""
+class StoreError(Exception):
+    """The store failed for a reason that is neither transient nor the input's (a missing
+    table, denied access): a bug or a misconfiguration, so a 500 that is logged."""
+
+
+class StoreRejected(StoreError):
+    """The store refused a request as invalid (`ValidationException`): input that slipped
+    past our validation. Never a 503: a retry would be refused again, forever."""
+
+
+class StoreUnavailable(StoreError):
+    """The store is busy or unreachable after bounded retries (a 503, retry later)."""
 
     def __init__(self, message: str, *, retry_after: int = 2) -> None:
         super().__init__(message)

@@ -10,11 +10,13 @@ alone so that a bad one is rejected with its index while the good ones are kept.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -23,11 +25,14 @@ from pydantic import (
 
 __all__ = [
     "EVENT_TYPES",
+    "ID_PATTERN",
     "MAX_BODY_BYTES",
     "MAX_EVENTS",
     "MAX_ITEM_BYTES",
     "MAX_NAME_BYTES",
     "MAX_PROPS_BYTES",
+    "PROOF_PATTERN",
+    "SITE_PATTERN",
     "CollectRequest",
     "CollectResponse",
     "Consent",
@@ -39,6 +44,7 @@ __all__ = [
     "Rejected",
     "SiteId",
     "VisitorOut",
+    "number_problem",
 ]
 
 MAX_EVENTS = 100
@@ -52,10 +58,21 @@ MAX_PROPS_BYTES = 224  # msgpack of the props object alone
 MAX_NAME_BYTES = 64  # experience, variant, name: UTF-8 bytes, not characters
 EVENT_TYPES = ("page_view", "exposure", "click", "conversion", "track", "identify", "consent")
 
-SiteId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,64}$")]
+# DynamoDB keeps 0 or a magnitude from 1e-130 to 9.99...e125, with at most 38 significant
+# digits; a number outside makes it refuse the whole write (ValidationException).
+_STORE_MIN = Decimal("1e-130")
+_STORE_MAX = Decimal("1e126")
+_STORE_DIGITS = 38
+# The device secret (docs/notes/backend-api.md, "Device proof"): 32 random bytes in
+# base64url without padding.
+PROOF_PATTERN = r"^[A-Za-z0-9_-]{43}$"
+
+SITE_PATTERN = r"^[a-z0-9-]{1,64}$"
 # No "#": ids become parts of the table's keys. 64 characters: a UUID (36) or a sha256 in
 # hex (64) fits; longer ids would eat the 1 KB item budget twice (key and payload).
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@-]{1,64}$")]
+ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,64}$"
+SiteId = Annotated[str, StringConstraints(pattern=SITE_PATTERN)]
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 
 def _name_bytes(value: str) -> str:
@@ -65,6 +82,108 @@ def _name_bytes(value: str) -> str:
         raise ValueError(f"is {size} bytes in UTF-8; the limit is {MAX_NAME_BYTES}")
     return value
 
+
+def number_problem(value: int | float) -> str | None:
+    """Why a number can neither be stored nor exported as JSON, or None if it can.
+
+    >>> number_problem(129.9) is None, number_problem(0.0) is None
+    (True, True)
+    >>> number_problem(1e-131)
+    '1e-131 is outside the range the event store keeps (0, or a magnitude from 1e-130 to 9.99e125)'
+    >>> number_problem(float("nan"))
+    'nan is not a finite number (JSON has no NaN or Infinity)'
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value} is not a finite number (JSON has no NaN or Infinity)"
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if number == 0:
+        return None
+    shown = repr(value) if len(repr(value)) <= 24 else f"{number:.3e}"
+    if not _STORE_MIN <= abs(number) < _STORE_MAX:
+        return (
+            f"{shown} is outside the range the event store keeps "
+            "(0, or a magnitude from 1e-130 to 9.99e125)"
+        )
+    if len(number.normalize().as_tuple().digits) > _STORE_DIGITS:
+        return f"{shown} has more than {_STORE_DIGITS} significant digits"
+    return None
+
+
+def _numbers_in(value: Any) -> str | None:
+    """The first number that cannot be stored, as "at '<path>': <why>", or None.
+
+    >>> _numbers_in({"a": [1, {"b": float("inf")}]})
+    "at 'a[1].b': inf is not a finite number (JSON has no NaN or Infinity)"
+    """
+    # A loop, not recursion: JSON nests deeper than Python's recursion limit. Each entry
+    # links to its parent's path, which is spelled out only for the number reported.
+    stack: list[tuple[Any, _Path]] = [(value, None)]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, bool):
+            continue
+        if isinstance(node, int | float):
+            problem = number_problem(node)
+            if problem:
+                return f"at {_spell(path)!r}: {problem}"
+        elif isinstance(node, dict):
+            # reversed: the first problem in reading order is the one reported
+            stack.extend((v, (path, f".{k}")) for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((node[i], (path, f"[{i}]")) for i in reversed(range(len(node))))
+    return None
+
+
+type _Path = tuple[_Path, str] | None
+
+
+def _spell(path: _Path, *, limit: int = 80) -> str:
+    parts: list[str] = []
+    while path is not None:
+        path, part = path
+        parts.append(part)
+    text = "".join(reversed(parts)).removeprefix(".")
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def _storable_props(props: dict[str, Any]) -> dict[str, Any]:
+    # Props travel as msgpack, which carries NaN, but the export is JSON, which does not;
+    # the store's number range holds here too, so props can become attributes one day.
+    problem = _numbers_in(props)
+    if problem:
+        raise ValueError(problem)
+    return props
+
+
+def _storable_value(value: float | None) -> float | None:
+    if value is None:
+        return None
+    problem = number_problem(value)
+    if problem:
+        raise ValueError(problem)
+    if abs(value) > 1e12:
+        raise ValueError(f"{value!r} is over the limit of +-1e12")
+    return value
+
+
+def _json_bool(value: object) -> object:
+    # pydantic would read "yes", "on", 1 or "true" as true; consent is given only by JSON true.
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false (a JSON boolean), not {_json_kind(value)}")
+    return value
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return f"the string {value[:20]!r}" + ("..." if len(value) > 20 else "")
+    if isinstance(value, int | float):
+        return f"the number {value!r}"[:40]
+    return "an array" if isinstance(value, list) else "an object"
+
+
+Flag = Annotated[bool, BeforeValidator(_json_bool)]
 
 Name = Annotated[
     str,
@@ -79,8 +198,8 @@ class Consent(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    analytics: bool = False
-    personalization: bool = False
+    analytics: Flag = False
+    personalization: Flag = False
 
 
 class Event(BaseModel):
@@ -91,11 +210,13 @@ class Event(BaseModel):
     id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
     type: EventType
     ts: Annotated[str, StringConstraints(min_length=10, max_length=40)]
-    props: dict[str, Any] = Field(default_factory=dict)
+    props: Annotated[dict[str, Any], AfterValidator(_storable_props)] = Field(
+        default_factory=dict
+    )
     experience: Name | None = None
     variant: Name | None = None
     name: Name | None = None
-    value: float | None = None
+    value: Annotated[float | None, AfterValidator(_storable_value)] = None
     user_id: Id | None = None
 
     @model_validator(mode="after")
@@ -105,8 +226,6 @@ class Event(BaseModel):
             raise ValueError("an exposure needs both 'experience' and 'variant'")
         if self.type in ("conversion", "track") and self.name is None:
             raise ValueError(f"a {self.type} event needs a 'name'")
-        if self.value is not None and (not math.isfinite(self.value) or abs(self.value) > 1e12):
-            raise ValueError("'value' must be a finite number within +-1e12")
         return self
 
 
@@ -118,6 +237,8 @@ class CollectRequest(BaseModel):
     site: SiteId
     visitor: Id | None = None
     token: Annotated[str, StringConstraints(max_length=512)] | None = None
+    # The device's secret, sent with every batch (see "Device proof" in backend-api.md).
+    proof: Annotated[str, StringConstraints(pattern=PROOF_PATTERN)] | None = None
     consent: Consent = Field(default_factory=Consent)
     sent_at: Annotated[str, StringConstraints(max_length=40)] | None = None
     # Each item is checked on its own (see `Event`), so one bad event does not sink the rest.

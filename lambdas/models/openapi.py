@@ -41,8 +41,12 @@ def _json(model: type[BaseModel] | dict[str, Any], description: str) -> dict[str
 def _errors(*codes: int) -> dict[str, Any]:
     text = {
         400: "Unreadable body or invalid envelope; `message` says what and where.",
-        401: "Missing or invalid credentials.",
-        403: "Unknown site, disallowed Origin, or wrong API key.",
+        401: "Missing or invalid credentials (visitor token, device proof or API key).",
+        403: (
+            "Unknown site, disallowed Origin, or wrong API key; for `/v1/events`, also a "
+            "visitor with a registered device whose batch carries neither its token nor "
+            "its device proof (nothing of the batch is stored)."
+        ),
         413: f"Body over {MAX_BODY_BYTES} bytes or more than {MAX_EVENTS} events.",
         503: "The event store is busy; nothing was accepted. Retry after `Retry-After`.",
     }
@@ -59,6 +63,7 @@ _EXPORT = {
         "profile": {"anyOf": [{"type": "object"}, {"type": "null"}]},
         "aliases": {"type": "array", "items": {"type": "object"}},
         "customer_profile": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+        "device": {"anyOf": [{"type": "object"}, {"type": "null"}]},
     },
 }
 _ERASED = {
@@ -85,7 +90,8 @@ def _components() -> dict[str, Any]:
 
 def build_openapi() -> dict[str, Any]:
     """The document (a fresh dict each call)."""
-    bearer: list[dict[str, list[str]]] = [{"visitorToken": []}]
+    # Either one: the token collect answered with, or the device's proof.
+    visitor: list[dict[str, list[str]]] = [{"visitorToken": []}, {"deviceProof": []}]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -94,7 +100,8 @@ def build_openapi() -> dict[str, Any]:
             "description": (
                 "Collects consented events (DESIGN §8). Bodies are JSON; browsers send them "
                 "as text/plain to avoid a CORS preflight. Each event in `events` is checked "
-                "alone (schema: Event); a bad one is listed in `rejected`."
+                "alone (schema: Event); a bad one is listed in `rejected`. A batch for a "
+                "visitor needs its `token` or its device `proof` once the visitor has one."
             ),
         },
         "paths": {
@@ -111,7 +118,7 @@ def build_openapi() -> dict[str, Any]:
             "/v1/visitors/me": {
                 "get": {
                     "operationId": "export",
-                    "security": bearer,
+                    "security": visitor,
                     "responses": {
                         "200": _json(_EXPORT, "Everything stored about the visitor."),
                         **_errors(401, 503),
@@ -119,7 +126,7 @@ def build_openapi() -> dict[str, Any]:
                 },
                 "delete": {
                     "operationId": "erase",
-                    "security": bearer,
+                    "security": visitor,
                     "responses": {
                         "200": _json(_ERASED, "What was removed (counts); idempotent."),
                         **_errors(401, 503),
@@ -142,6 +149,16 @@ def build_openapi() -> dict[str, Any]:
             "schemas": json.loads(json.dumps(_components())),
             "securitySchemes": {
                 "visitorToken": {"type": "http", "scheme": "bearer"},
+                "deviceProof": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": (
+                        "`Proof v1.<site>.<visitor>.<secret>`: the secret the device made on "
+                        "consent (32 random bytes, base64url without padding) and sent as "
+                        "`proof` with its batches; the server keeps only its SHA-256."
+                    ),
+                },
                 "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
             },
         },

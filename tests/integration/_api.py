@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 import time
 import uuid
 from typing import Any
@@ -11,7 +13,17 @@ from lambdas.local import LocalBackend
 from lambdas.logic import tokens
 from lambdas.models.settings import get_settings
 
-__all__ = ["ORIGIN", "call", "event", "iso", "new_visitor", "post_events", "token_for"]
+__all__ = [
+    "ORIGIN",
+    "call",
+    "event",
+    "iso",
+    "new_secret",
+    "new_visitor",
+    "post_events",
+    "proof_header",
+    "token_for",
+]
 
 ORIGIN = "http://localhost:8000"
 
@@ -23,6 +35,15 @@ def iso(offset_ms: int = 0) -> str:
 
 def new_visitor() -> str:
     return str(uuid.uuid4())
+
+
+def new_secret() -> str:
+    """A device secret as the browser makes it: 32 random bytes, base64url, no padding."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+
+
+def proof_header(visitor: str, secret: str, *, site: str = "demo-shop") -> dict[str, str]:
+    return {"Authorization": f"Proof v1.{site}.{visitor}.{secret}"}
 
 
 def event(kind: str = "page_view", **extra: Any) -> dict[str, Any]:
@@ -61,6 +82,7 @@ def post_events(
     visitor: str | None = None,
     consent: dict[str, bool] | None = None,
     token: str | None = None,
+    proof: str | None = None,
     site: str = "demo-shop",
     origin: str | None = ORIGIN,
     client_addr: str = "127.0.0.1",
@@ -74,6 +96,8 @@ def post_events(
     }
     if token:
         body["token"] = token
+    if proof:
+        body["proof"] = proof
     headers = {"Content-Type": "text/plain;charset=UTF-8"}
     if origin:
         headers["Origin"] = origin

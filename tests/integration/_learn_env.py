@@ -140,7 +140,7 @@ def put_event(
     """Write one event item exactly as the collect Lambda does (lambdas/dal/TABLE.md)."""
     item: dict[str, Any] = {
         "pk": {"S": f"V#{site}#{visitor}"},
-        "sk": {"S": f"E#{ts_ms:013d}#{event_id}"},
+        "sk": {"S": f"E#{event_id}"},
         "t": {"S": kind},
         "site": {"S": site},
         "vid": {"S": visitor},

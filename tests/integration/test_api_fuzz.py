@@ -50,6 +50,8 @@ envelopes = st.fixed_dictionaries(
     optional={
         "visitor": ids,
         "token": st.text(max_size=80) | json_value,
+        "proof": st.from_regex(r"[A-Za-z0-9_-]{43}", fullmatch=True) | st.text(max_size=50)
+        | json_value,
         "consent": st.fixed_dictionaries(
             {}, optional={"analytics": st.booleans() | json_value,
                           "personalization": st.booleans()},
@@ -89,7 +91,8 @@ def test_ingest_never_answers_5xx(backend: LocalBackend, body: bytes, key: str) 
     _check(status, answer)
 
 
-@given(auth=st.text(max_size=120) | st.just("Bearer v1.demo-shop.1.x.y"),
+@given(auth=st.text(max_size=120) | st.just("Bearer v1.demo-shop.1.x.y")
+       | st.from_regex(r"Proof v1\.[a-z-]{1,9}\.[a-z.]{1,9}\.[A-Za-z0-9_-]{40,45}", fullmatch=True),
        method=st.sampled_from(["GET", "DELETE"]))
 @settings(max_examples=60, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -65,4 +65,21 @@ def test_missing_or_bad_tokens_are_401_with_a_sentence(backend: LocalBackend) ->
             status, _, answer = call(backend, method, "/v1/visitors/me", headers=headers)
             assert status == 401 and words in answer["message"], (method, headers, answer)
     # The forged attempts erased nothing.
-    assert len(backend.store.query(f"V#demo-shop#{visitor}")) == 1
+    assert len(backend.store.query(f"V#demo-shop#{visitor}", prefix="E#")) == 1
+
+
+def test_a_token_respelled_with_other_digits_is_401_not_a_crash(backend: LocalBackend) -> None:
+    # Given a real token whose issue time is respelled: superscript digits (int() raises),
+    # fullwidth digits and a leading zero (int() reads the same number, so the signature
+    # used to verify)
+    visitor = new_visitor()
+    _, _, body = post_events(backend, [event()], visitor=visitor)
+    token = body["visitor"]["token"]
+    _, site, issued, rest = token.split(".", 3)
+    fullwidth = issued.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    for spelling in ("\u00b2" * len(issued), fullwidth, f"0{issued}"):
+        respelled = f"v1.{site}.{spelling}.{rest}"
+        for method in ("GET", "DELETE"):
+            status, _, answer = _me(backend, method, respelled)
+            assert status == 401 and "not valid" in answer["message"], (spelling, answer)
+    assert len(backend.store.query(f"V#demo-shop#{visitor}", prefix="E#")) == 1

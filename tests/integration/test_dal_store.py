@@ -15,7 +15,7 @@ import pytest
 from lambdas.dal.store import Store
 from lambdas.logic._events import check_events, event_item
 from lambdas.logic._profile import merge_identity
-from lambdas.models.errors import StoreUnavailable, WriteConflict
+from lambdas.models.errors import StoreError, StoreRejected, StoreUnavailable, WriteConflict
 from tests.integration.conftest import make_store
 
 NOW_MS = int(time.time() * 1000)
@@ -97,13 +97,36 @@ def test_get_items_and_delete_keys(store: Store) -> None:
     assert store.query("V#demo#a") == []
 
 
-def test_an_item_over_the_size_limit_is_store_unavailable_not_a_crash(
+def test_what_the_store_refuses_as_invalid_is_store_rejected_not_unavailable(
     any_endpoint: tuple[str, str],
 ) -> None:
+    # Input the store refuses can never succeed on a retry: not StoreUnavailable (a 503).
     kind, endpoint = any_endpoint
     store = make_store(endpoint, kind=kind, attempts=2)
-    with pytest.raises(StoreUnavailable, match="ValidationException"):
+    with pytest.raises(StoreRejected, match="ValidationException: Item size has exceeded"):
         store.put_items([{"pk": "V#demo#big", "sk": "E#1", "d": b"x" * 410_000}])
+    with pytest.raises(StoreRejected, match="ValidationException: Number underflow"):
+        store.put_items([{"pk": "V#demo#n", "sk": "E#1", "val": 1e-131}])
+    with pytest.raises(StoreRejected, match="Number underflow"):
+        store.put_item({"pk": "V#demo#n", "sk": "E#2", "val": 1e-131})
+    assert store.put_each([{"pk": "V#demo#n", "sk": "E#3", "val": 1e-130},
+                           {"pk": "V#demo#n", "sk": "E#4", "val": 1e-131}]) == {
+        1: "the event store refused it as invalid (ValidationException: Number underflow. "
+        "Attempting to store a number with magnitude smaller than supported range)"
+    }
+    assert [item["sk"] for item in store.query("V#demo#n")] == ["E#3"]
+    assert store.retries == 0  # refused at once, never retried
+
+
+def test_a_missing_table_is_a_store_error_not_unavailable(any_endpoint: tuple[str, str]) -> None:
+    kind, endpoint = any_endpoint
+    store = make_store(endpoint, kind=kind)
+    missing = Store(store.client, f"{store.table}-missing", attempts=2)
+    for write in (lambda: missing.put_items([{"pk": "a", "sk": "b"}]),
+                  lambda: missing.get_item("a", "b")):
+        with pytest.raises(StoreError, match="ResourceNotFoundException") as caught:
+            write()
+        assert not isinstance(caught.value, StoreUnavailable | StoreRejected)
 
 
 def test_conditional_writes_detect_a_changed_item(store: Store) -> None:

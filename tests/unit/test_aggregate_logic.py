@@ -14,7 +14,7 @@ from lambdas.logic.recommend import co_viewed, recommendation_lists, segment_thr
 
 IMAGE = {
     "pk": "V#shop#v1",
-    "sk": "E#1795000000000#e1",
+    "sk": "E#e1",
     "t": "page_view",
     "ts": 1795000000000,
     "pc": True,

@@ -36,6 +36,38 @@ def test_verify_never_raises_on_garbage(text: str) -> None:
     assert tokens.verify(KEY, text, now=NOW) is None
 
 
+def _respell(token: str, issued: str) -> str:
+    head, _, rest = token.partition(f".{NOW}.")
+    return f"{head}.{issued}.{rest}"
+
+
+@pytest.mark.parametrize(
+    "issued",
+    [
+        "\uff11\uff17\uff19\uff15\uff10\uff10\uff10\uff10\uff10\uff10",  # fullwidth
+        f"0{NOW}",  # a leading zero
+        "\u0661\u0667\u0669\u0665\u0660\u0660\u0660\u0660\u0660\u0660",  # Arabic-Indic
+        "\u00b2" * 10,  # superscript twos: str.isdigit says yes, int() raises
+        "1" * 13,  # longer than any epoch second the tokens will see
+    ],
+)
+def test_a_token_has_one_spelling_of_its_issue_time(issued: str) -> None:
+    token = tokens.sign(KEY, site="demo-shop", visitor="v-1", now=NOW)
+    assert tokens.verify(KEY, _respell(token, str(NOW)), now=NOW) is not None
+    assert tokens.verify(KEY, _respell(token, issued), now=NOW) is None
+
+
+def test_only_the_canonical_base64url_signature_verifies() -> None:
+    token = tokens.sign(KEY, site="demo-shop", visitor="v-1", now=NOW)
+    body, signature = token.rsplit(".", 1)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    # The last character carries 4 bits and 2 zero bits: these 3 decode to the same bytes.
+    last = alphabet.index(signature[-1])
+    same_bytes = [alphabet[last | low] for low in (1, 2, 3)]
+    for variant in (*(signature[:-1] + c for c in same_bytes), signature + "=", signature + "\n"):
+        assert tokens.verify(KEY, f"{body}.{variant}", now=NOW) is None
+
+
 def _iso(ms: int) -> str:
     import datetime as dt
 
@@ -79,7 +111,7 @@ def test_an_item_decodes_back_to_the_event() -> None:
         personalization=False,
         retention_days=30,
     )
-    assert item["sk"] == f"E#{ts:013d}#e-1" and item["ttl"] == ts // 1000 + 30 * 86_400
+    assert item["sk"] == "E#e-1" and item["ts"] == ts and item["ttl"] == ts // 1000 + 30 * 86_400
     assert msgpack.unpackb(item["d"]) == {"id": "e-1", "props": {"items": ["a", "b"]}}
     assert decode_event(item) == {
         "id": "e-1",
@@ -118,3 +150,15 @@ def test_merging_profiles_adds_counts_and_keeps_the_targets_assignment() -> None
         "segments": ["s1", "s2"],
         "value": 6.5,
     }
+
+
+def test_numbers_are_checked_however_deep_the_props_nest() -> None:
+    # Deeper than Python's recursion limit, as JSON allows: a sentence, never a crash
+    deep: object = 1e-200
+    for _ in range(3000):
+        deep = {"a": [deep]}
+    raw = {"id": "e", "type": "page_view", "ts": _iso(NOW_MS), "props": deep}
+    (rejected,) = check_events([raw], now_ms=NOW_MS, retention_days=30).rejected
+    assert rejected.error.startswith("events[0].props: at 'a[0].a[0].")
+    assert rejected.error.endswith("...': 1e-200 is outside the range the event store keeps "
+                                   "(0, or a magnitude from 1e-130 to 9.99e125)")
