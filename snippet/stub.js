@@ -8,10 +8,10 @@ import { instantPath } from "./src/instant.js";
 (function (w, d) {
   if (!w || !d) return;
   var p = (w.perso = w.perso || []);
-  function err(m) { if (w.console && console.error) console.error("perso: " + m); }
+  function err(m) { w.console && console.error("perso: " + m); }
   if (p.__stub || p.__loaded) return err("snippet included twice");
   p.__stub = 1;
-  var names = ["init", "consent", "track", "identify", "set", "page", "on", "ready", "reset"];
+  var names = "init consent track identify set page on ready reset".split(" ");
   function queue(name) {
     return function () {
       var args = [].slice.call(arguments);
@@ -32,7 +32,7 @@ import { instantPath } from "./src/instant.js";
     s.src = p.__src;
     s.onerror = function () { err("cannot load " + p.__src); };
     (d.head || d.documentElement).appendChild(s);
-    if (opts && typeof opts.site === "string") p.__inst = instantPath(w, opts.site, p);
+    p.__inst = instantPath(w, opts.site, p); // a missing site finds no cache
     return p;
   };
 })(typeof window !== "undefined" ? window : null, typeof document !== "undefined" ? document : null);

@@ -3,7 +3,8 @@
 // listeners survive a revert). Slots that appear later are caught by one
 // MutationObserver.
 
-import { safeAttr, safeUrl, sanitize } from "./sanitize.js";
+import { UNSAFE_TAG } from "./instant.js";
+import { contentAttr, safeUrl, sanitize } from "./sanitize.js";
 
 const CHILD_KINDS = ["text", "html", "recommend"];
 const list = (v) => (Array.isArray(v) ? v : String(v || "").split(/\s+/)).filter(Boolean);
@@ -62,7 +63,7 @@ export function applyContent(doc, el, content) {
   if ("recommend" in content) el.replaceChildren(renderRecommend(doc, content.recommend));
   if (content.attrs && typeof content.attrs === "object") {
     for (const [n, v] of Object.entries(content.attrs)) {
-      if (!/^[a-z_:][-a-z0-9_:.]*$/i.test(n) || !safeAttr(n, v)) continue;
+      if (!contentAttr(n, v)) continue;
       if (v === null || v === false) el.removeAttribute(n);
       else el.setAttribute(n, String(v));
     }
@@ -92,7 +93,7 @@ export function cachedOps(doc, decisions) {
     if (c.attrs && typeof c.attrs === "object") {
       op.a = {};
       for (const [n, v] of Object.entries(c.attrs)) {
-        if (!/^[a-z_:][-a-z0-9_:.]*$/i.test(n) || !safeAttr(n, v)) continue;
+        if (!contentAttr(n, v)) continue;
         op.a[n] = v === null || v === false ? null : String(v);
       }
     }
@@ -113,7 +114,8 @@ export function makeDom(doc) {
     let nodes;
     try { nodes = doc.querySelectorAll(rec.selector); } catch { return 0; } // bad selector: defaults
     for (const el of nodes) {
-      if (rec.els.has(el)) continue;
+      // A selector that reaches a script (or style, iframe...) gets nothing: see UNSAFE_TAG.
+      if (rec.els.has(el) || UNSAFE_TAG.test(el.tagName)) continue;
       rec.els.set(el, snapshot(el, rec.content));
       applyContent(doc, el, rec.content);
     }
@@ -181,10 +183,13 @@ export function validSelector(doc, sel) {
   try { doc.querySelector(sel); return true; } catch { return false; }
 }
 
-// Hides hide_until_decided slots with one injected style, for at most `ms`.
+// Hides hide_until_decided slots with one injected style, for at most `ms`. Once the
+// budget ran out or everything was shown, it never hides again: a ruleset that arrives
+// late (the worker's `ready`) must not hide what the visitor already sees.
 export function makeHider(doc, ms, onTimeout) {
   let style = null;
   let selectors = new Map(); // slot or "*" -> selector
+  let over = false;
   function render() {
     if (!selectors.size) { if (style) style.remove(); style = null; return; }
     if (!style) {
@@ -195,14 +200,18 @@ export function makeHider(doc, ms, onTimeout) {
     // One rule per selector, so a selector the browser rejects cannot unhide the rest.
     style.textContent = Array.from(selectors.values(), (s) => `${s}{visibility:hidden!important}`).join("\n");
   }
-  const timer = setTimeout(() => { if (selectors.size) { selectors.clear(); render(); onTimeout(); } }, ms);
+  const timer = setTimeout(() => {
+    over = true;
+    if (selectors.size) { selectors.clear(); render(); onTimeout(); }
+  }, ms);
   return {
     hide(map) {
+      if (over) return;
       for (const [k, v] of Object.entries(map)) if (validSelector(doc, v)) selectors.set(k, v);
       render();
     },
     show(slot) { if (selectors.delete(slot)) render(); },
-    showAll() { clearTimeout(timer); selectors = new Map(); render(); },
+    showAll() { over = true; clearTimeout(timer); selectors = new Map(); render(); },
     get hidden() { return Array.from(selectors.keys()); },
   };
 }

@@ -52,6 +52,12 @@ export function fitProps(props) {
   return out;
 }
 
+// `${api}/v1/<path>`, or `${api}/<path>` when the base already ends in /v1; "" without an API.
+export function endpoint(api, path) {
+  const base = api ? api.replace(/\/+$/, "") : "";
+  return base ? `${base}${/\/v1$/.test(base) ? "" : "/v1"}/${path}` : "";
+}
+
 export function makeEvents({ site, api, store, consent, visitor, onVisitor, log }) {
   let queue = (consent.allows("analytics") && store.get("q")) || [];
   if (!Array.isArray(queue)) queue = [];
@@ -63,9 +69,7 @@ export function makeEvents({ site, api, store, consent, visitor, onVisitor, log 
     addEventListener("offline", () => { offline = true; });
     addEventListener("online", () => { offline = false; });
   }
-  // `api` is the API's base URL; "/v1/events" is appended unless the base already ends in /v1.
-  const base = api ? api.replace(/\/+$/, "") : "";
-  const url = base ? `${base}${/\/v1$/.test(base) ? "" : "/v1"}/events` : "";
+  const url = endpoint(api, "events");
 
   function persist() { if (queue.length) store.set("q", queue, "analytics"); else store.del("q"); }
   function schedule(ms) {
@@ -75,7 +79,7 @@ export function makeEvents({ site, api, store, consent, visitor, onVisitor, log 
   function body(batch) {
     const v = visitor();
     return JSON.stringify({
-      site, visitor: v.id, token: v.token || undefined,
+      site, visitor: v.id, token: v.token || undefined, proof: v.proof || undefined,
       consent: { analytics: consent.state.analytics, personalization: consent.state.personalization },
       sent_at: new Date().toISOString(), events: batch,
     });

@@ -6,10 +6,10 @@
 import * as P from "./protocol.js";
 import { makeConsent } from "./consent.js";
 import { cachedOps, makeDom, makeHider, revertElement } from "./dom.js";
-import { makeEvents } from "./events.js";
-import { newProfile, onExposure, onPageView, onTrack, uuid } from "./profile.js";
+import { endpoint, makeEvents } from "./events.js";
+import { newProfile, newSecret, onExposure, onPageView, onTrack, uuid } from "./profile.js";
 import { contextKey, readSignals } from "./instant.js";
-import { makeStore } from "./store.js";
+import { PENDING_ERASE, makeStore } from "./store.js";
 
 /* global __PERSO_VERSION__, __PERSO_RUNTIME__ */
 const VERSION = typeof __PERSO_VERSION__ === "string" ? __PERSO_VERSION__ : "dev";
@@ -17,6 +17,15 @@ const RUNTIME = typeof __PERSO_RUNTIME__ === "string" ? __PERSO_RUNTIME__ : "dev
 const MAX_CACHED_CONTEXTS = 20;
 const REDIRECT_MARK = "perso_rd";
 const PROFILE_TRACKS = new Set(["add_to_cart", "remove_from_cart", "purchase", "view_item"]);
+// How long the worker may take to answer a decide request before it is stopped
+// (terminated: a ruleset that makes Python spin, a regex say, must not burn the
+// visitor's CPU and battery) and the page keeps its defaults. Until the engine is
+// ready the boot bound holds: a cold first view downloads and compiles about 7-11 MB
+// (brotli) and boots in 1-7 s on a busy 2-core machine, so 60 s leaves a slow mobile
+// network room while still ending a worker that hangs. Once it is ready a decision
+// takes milliseconds (p95 under 5 ms even under load), so 5 s is a thousand times that.
+const BOOT_BOUND_MS = 60000;
+const DECIDE_BOUND_MS = 5000;
 
 function boot(win) {
   const doc = win.document;
@@ -144,8 +153,8 @@ function boot(win) {
     const gate = { allows: (p) => S.consent.allows(p) };
     const store = makeStore(opts.site, gate);
     S = {
-      store, consent: null, profile: null, visitorId: null, token: null, segments: [],
-      dom: makeDom(doc), hider: null, events: null, worker: null, failed: false,
+      store, consent: null, profile: null, visitorId: null, secret: null, token: null, segments: [],
+      dom: makeDom(doc), hider: null, events: null, worker: null, failed: false, watchdog: null,
       version: null, slots: null, view: null, seq: 0, pending: 0, last: null, redirected: false,
       decideQueued: false,
     };
@@ -153,13 +162,14 @@ function boot(win) {
     loadIdentity();
     S.events = makeEvents({
       site: opts.site, api: opts.api, store, consent: S.consent, log: (m) => log(m, "events"),
-      visitor: () => ({ id: S.visitorId, token: S.token }),
+      visitor: () => ({ id: S.visitorId, token: S.token, proof: S.secret }),
       onVisitor(v) {
         if (typeof v.token === "string") S.token = v.token;
         if (Array.isArray(v.segments)) S.segments = v.segments.map(String);
         store.set("t", { token: S.token, segments: S.segments }, "any");
       },
     });
+    for (const rec of pendingErasures()) sendErase(rec); // a revoke that did not reach the API last time
     if (pendingConsent) { const c = pendingConsent; pendingConsent = null; api.consent(c); }
     // A CMP loaded after perso registers __tcfapi later: look once more at load.
     if (!S.consent.listenTcf(win)) win.addEventListener("load", () => S.consent.listenTcf(win), { once: true });
@@ -173,6 +183,8 @@ function boot(win) {
     const { store, consent } = S;
     if (consent.allows("any")) {
       S.visitorId = (typeof store.get("id") === "string" && store.get("id")) || null;
+      const k = store.get("k");
+      S.secret = typeof k === "string" && /^[\w-]{43}$/.test(k) ? k : null;
       const t = store.get("t");
       if (t) { S.token = t.token || null; S.segments = Array.isArray(t.segments) ? t.segments : []; }
     }
@@ -185,9 +197,11 @@ function boot(win) {
 
   function ensureIdentity() {
     const { store, consent } = S;
-    if (!consent.allows("any")) { S.visitorId = null; S.profile = null; return; }
+    if (!consent.allows("any")) { S.visitorId = null; S.secret = null; S.profile = null; return; }
     if (!S.visitorId) S.visitorId = (S.profile && S.profile.visitor_id) || uuid();
+    if (!S.secret) S.secret = newSecret();
     store.set("id", S.visitorId, "any");
+    store.set("k", S.secret, "any");
     if (consent.allows("personalization") && !S.profile) {
       S.profile = newProfile(S.visitorId, new Date().toISOString());
       if (S.view) onPageView(S.profile, new Date().toISOString());
@@ -202,8 +216,49 @@ function boot(win) {
   function wipe() {
     S.store.wipe();
     S.events.clear();
-    S.profile = null; S.visitorId = null; S.token = null; S.segments = [];
+    S.profile = null; S.visitorId = null; S.secret = null; S.token = null; S.segments = [];
     if (S.worker) S.worker.postMessage({ type: P.WIPE });
+  }
+
+  // ---- erasing what the server holds (on revoke) -------------------------------
+  // The device is wiped at once; what the server holds is erased by
+  // DELETE /v1/visitors/me. Until the API confirms it (2xx, or 404: nothing held), the
+  // one thing kept is what that request needs, {site, visitor, token or secret}, and
+  // the request is sent again on every page load.
+  function pendingErasures() {
+    const list = S.store.get(PENDING_ERASE);
+    const usable = (r) => r && typeof r.visitor === "string" && typeof (r.token || r.secret) === "string";
+    return Array.isArray(list) ? list.filter(usable) : [];
+  }
+  function savePending(list) {
+    if (list.length) S.store.set(PENDING_ERASE, list.slice(-10), "erase"); else S.store.del(PENDING_ERASE);
+  }
+  async function sendErase(rec) {
+    const url = endpoint(opts.api, "visitors/me");
+    if (!url) return;
+    const auth = rec.token ? `Bearer ${rec.token}` : `Proof v1.${rec.site}.${rec.visitor}.${rec.secret}`;
+    let status = 0;
+    try {
+      const res = await fetch(url, { method: "DELETE", keepalive: true, credentials: "omit", headers: { Authorization: auth } });
+      status = res.status;
+    } catch (e) {
+      log(`could not ask the API to erase this visitor's data (${e && e.message}); asked again on the next page`, "erase");
+      return;
+    }
+    if (status >= 500 || status === 408 || status === 429) {
+      log(`the API could not erase this visitor's data yet (HTTP ${status}); asked again on the next page`, "erase");
+      return;
+    }
+    // 2xx/404: done. Any other 4xx would never be accepted: dropped, and said so.
+    if (!(status < 300 || status === 404)) log(`the API refused to erase this visitor's data (HTTP ${status})`, "erase");
+    savePending(pendingErasures().filter((r) => r.visitor !== rec.visitor));
+  }
+  function eraseOnServer() {
+    if (!S.visitorId || !opts.api || !(S.token || S.secret)) return;
+    const rec = { site: opts.site, visitor: S.visitorId };
+    if (S.token) rec.token = S.token; else rec.secret = S.secret;
+    savePending(pendingErasures().filter((r) => r.visitor !== rec.visitor).concat([rec]));
+    sendErase(rec);
   }
 
   function rememberConsent() {
@@ -215,7 +270,9 @@ function boot(win) {
 
   function onConsentChange(now, before) {
     const revoked = (before.analytics && !now.analytics) || (before.personalization && !now.personalization);
-    if (revoked) wipe(); // a revoke forgets everything, then what is still granted starts afresh
+    // A revoke erases what the server holds and forgets everything on the device; then what
+    // is still granted starts afresh (a new visitor id).
+    if (revoked) { eraseOnServer(); wipe(); }
     ensureIdentity();
     rememberConsent();
     if (S.worker) S.worker.postMessage({ type: P.STORAGE, allowed: now.analytics || now.personalization });
@@ -293,13 +350,28 @@ function boot(win) {
       return null;
     }
     S.worker.onmessage = (e) => onWorkerMessage(e.data || {});
-    S.worker.onerror = (e) => { S.failed = true; fail("the decision worker", (e && e.message) || "script error"); };
+    S.worker.onerror = (e) => { S.failed = true; disarmWatchdog(); fail("the decision worker", (e && e.message) || "script error"); };
     S.worker.postMessage({
       type: P.INIT, protocol: P.PROTOCOL_VERSION, runtime: base, cdn: opts.cdn, site: opts.site,
       storage: S.consent.allows("any"),
     });
     return S.worker;
   }
+
+  // A request is waiting for the worker: it has this long to answer (see BOOT_BOUND_MS).
+  function armWatchdog() {
+    clearTimeout(S.watchdog);
+    const ms = S.version ? DECIDE_BOUND_MS : BOOT_BOUND_MS;
+    S.watchdog = setTimeout(() => {
+      S.watchdog = null;
+      if (!S.worker) return;
+      S.worker.terminate();
+      S.worker = null;
+      S.failed = true;
+      fail("the decision worker", `no answer within ${ms / 1000} s; it was stopped`);
+    }, ms);
+  }
+  function disarmWatchdog() { clearTimeout(S.watchdog); S.watchdog = null; }
 
   function requestDecision() {
     if (S.decideQueued) return;
@@ -317,15 +389,21 @@ function boot(win) {
       };
       S.pending = ++S.seq;
       w.postMessage({ type: P.DECIDE, id: S.pending, signals, profile: S.profile || {}, now: new Date().toISOString() });
+      if (!S.watchdog) armWatchdog(); // an earlier request's deadline stands
     });
   }
 
   function onWorkerMessage(m) {
+    if (!S.worker) return; // stopped meanwhile
+    // An answer to the latest request ends the wait; one to an earlier request shows the
+    // worker is alive, so the latest gets a fresh bound, as it does when the engine is ready.
+    if (typeof m.id === "number") { if (m.id >= S.pending) disarmWatchdog(); else armWatchdog(); }
     if (m.type === P.READY) {
       dbg.engine_ready_ms = performance.now();
       dbg.worker = m.timings || null;
       S.version = m.version;
       S.slots = m.slots || {};
+      if (S.watchdog) armWatchdog();
       rememberSlots();
     } else if (m.type === P.UPDATE) {
       S.version = m.version;
@@ -339,7 +417,7 @@ function boot(win) {
       onResult(m.result || {}, m.version);
     } else if (m.type === P.ERROR) {
       const stage = m.stage || "the decision worker";
-      if (m.fatal) { S.failed = true; fail(stage, m.message || "unknown error"); return; }
+      if (m.fatal) { S.failed = true; disarmWatchdog(); fail(stage, m.message || "unknown error"); return; }
       // Not fatal: the engine goes on (a failed revalidation, a snapshot that did not restore).
       dbg.errors.push(`${stage}: ${m.message}`);
       if (win.console) console.warn(`perso: ${stage}: ${m.message}`);
@@ -413,12 +491,19 @@ function boot(win) {
 
   function maybeRedirect(target) {
     const url = typeof target === "string" ? target : target && target.url;
-    if (!url || S.redirected) return false;
+    if (!url || typeof url !== "string" || S.redirected) return false;
     let next;
     try { next = new URL(url, win.location.href); } catch { log(`a redirect to ${url} is not a valid URL`, "redirect"); return false; }
     const here = new URL(win.location.href);
     // Loop guard without storage: the target carries a mark, and a marked page never redirects.
     if (here.searchParams.has(REDIRECT_MARK) || !/^https?:$/.test(next.protocol)) return false;
+    // Another site only when the ruleset says so in full ("https://other.example/..."):
+    // "//evil.example", "/\evil.example" or "/<tab>/evil.example" read as paths but
+    // leave the site (URL parsers drop tabs and newlines and read \ as /).
+    if (next.origin !== here.origin && !/^https?:\/\/[^\\\s]*$/i.test(url)) {
+      log(`a redirect to ${JSON.stringify(url)} would leave the site without naming it; refused`, "redirect");
+      return false;
+    }
     next.searchParams.set(REDIRECT_MARK, "1");
     here.hash = ""; next.hash = "";
     if (next.href === here.href) return false;

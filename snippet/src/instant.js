@@ -2,11 +2,10 @@
  * and the runtime (which computes the same context key when it caches a decision).
  * Plain ES5 on purpose: the stub is built from it with esbuild --target=es5. */
 
-function pad(n) { return (n < 10 ? "0" : "") + n; }
-
+// The device's wall clock as ISO local time without offset ("2026-11-25T19:30:05"):
+// the instant shifted by its own UTC offset, then formatted as UTC.
 export function localClock(d) {
-  return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" +
-    pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+  return new Date(d - d.getTimezoneOffset() * 6e4).toISOString().slice(0, 19);
 }
 
 // The raw signals the rules can see (DESIGN §4), read on the main thread because a
@@ -16,14 +15,12 @@ export function readSignals(win, now) {
   var tz = "";
   try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* old engine */ }
   var uad = nav.userAgentData;
-  var brands = [];
-  each(uad && uad.brands || [], function (b) { brands.push({ brand: b.brand, version: b.version }); });
   return {
     local_time: localClock(now),
     timezone: tz,
     languages: [].slice.call(nav.languages || (nav.language ? [nav.language] : [])),
     user_agent: nav.userAgent || "",
-    ua_ch: uad ? { mobile: !!uad.mobile, platform: uad.platform || "", brands: brands } : null,
+    ua_ch: uad ? { mobile: !!uad.mobile, platform: uad.platform || "", brands: [].slice.call(uad.brands || []) } : null,
     max_touch_points: nav.maxTouchPoints | 0,
     url: win.location.href,
     referrer: win.document.referrer || ""
@@ -55,9 +52,10 @@ function urlOf(url) {
 export function contextKey(s, parts) {
   var p = parts.profile || {};
   var c = parts.consent || {};
+  var u = urlOf(s.url);
   return hash53(JSON.stringify([
     s.user_agent, s.ua_ch, s.max_touch_points, s.languages, s.timezone,
-    s.local_time.slice(0, 13), urlOf(s.url).pathname + urlOf(s.url).search,
+    s.local_time.slice(0, 13), u.pathname + u.search,
     s.referrer && urlOf(s.referrer).host,
     c.analytics === true, c.personalization === true, parts.segments || [],
     p.visits | 0, p.cart_items | 0, p.purchases | 0, p.traits || {}, parts.custom || {}
@@ -65,6 +63,20 @@ export function contextKey(s, parts) {
 }
 
 function each(list, fn) { for (var i = 0; i < list.length; i++) fn(list[i], i); }
+
+// Elements no content is ever applied to, whatever a slot's selector matches: changing
+// a script's text, src or type before the parser runs it (or a JSON-LD block's type,
+// then its text) would run code; the others load, embed or restyle. Case-insensitive,
+// so an SVG <script> counts too. The runtime (dom.js) uses the same list.
+export var UNSAFE_TAG = /^((no)?script|style|i?frame|object|embed|link|meta|base|template)$/i;
+
+// The stub's own last check on a cached attribute (the runtime applied its allowlist
+// before caching): no handler, and no script URL anywhere in the value (control
+// characters and spaces dropped first, as a URL parser does). type, nonce and srcdoc
+// only matter on the elements UNSAFE_TAG already leaves alone.
+export function cachedAttrOk(name, value) {
+  return !/^on/i.test(name) && !/script:/i.test(("" + value).replace(/[\0- \x7f-\x9f]/g, ""));
+}
 
 // Apply one cached op ({s: selector, h: html, a: attrs, c: {add, remove}, x: hide}) to
 // an element; returns the snapshot that reverts it (attributes and the child nodes).
@@ -75,7 +87,7 @@ export function applyOp(el, op) {
     snap.children = [].slice.call(el.childNodes);
     el.innerHTML = op.h; // the runtime's own sanitizer output, cached on this device
   }
-  for (var k in op.a || {}) op.a[k] === null ? el.removeAttribute(k) : el.setAttribute(k, op.a[k]);
+  for (var k in op.a || {}) if (cachedAttrOk(k, op.a[k])) op.a[k] === null ? el.removeAttribute(k) : el.setAttribute(k, op.a[k]);
   each(op.c && op.c.add || [], function (n) { el.classList.add(n); });
   each(op.c && op.c.remove || [], function (n) { el.classList.remove(n); });
   if (op.x) el.style.setProperty("display", "none", "important");
@@ -91,7 +103,7 @@ export function applyCached(doc, ops) {
       var nodes = [];
       try { nodes = doc.querySelectorAll(op.s); } catch (e) { /* a bad selector: defaults */ }
       each(nodes, function (el) {
-        if (!(el.__perso && el.__perso[i])) { // an expando: each op once per element
+        if (!(el.__perso && el.__perso[i]) && !UNSAFE_TAG.test(el.tagName)) { // an expando: each op once per element
           (el.__perso = el.__perso || {})[i] = 1;
           applied.push({ slot: op.slot, el: el, snap: applyOp(el, op) });
         }
@@ -107,12 +119,11 @@ export function applyCached(doc, ops) {
 // The stub's part: find this view's cached decisions and apply them. Everything read
 // here was written only with personalization consent; nothing is written.
 export function instantPath(win, site, queued) {
-  var t0 = win.performance && performance.now ? performance.now() : 0;
-  var ls, get = function (name) {
-    var raw = ls.getItem("perso:" + site + ":" + name);
-    return raw ? JSON.parse(raw) : null;
+  var t0, ls, get = function (name) {
+    return JSON.parse(ls.getItem("perso:" + site + ":" + name)); // absent: JSON.parse(null) is null
   };
   try {
+    t0 = performance.now();
     ls = win.localStorage;
     var cache = get("d");
     if (!cache || !cache.e) return null;
@@ -132,10 +143,9 @@ export function instantPath(win, site, queued) {
     var hit = cache.e[key];
     if (!hit || !hit.o || !win.MutationObserver) return null;
     var run = applyCached(win.document, hit.o);
-    run.key = key;
     run.version = cache.v;
     run.decisions = hit.d;
-    run.ms = (t0 ? performance.now() : 0) - t0;
+    run.ms = performance.now() - t0;
     return run;
   } catch (e) {
     return null; // storage blocked or corrupt: the worker decides as on a first view

@@ -16,6 +16,14 @@ export function uuid() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+// The device proof: 32 random bytes, base64url without padding (43 characters). Made
+// with the visitor id, it lets this device (and only it) export or erase what the
+// server holds for that id, even without a token.
+export function newSecret() {
+  const b = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
 export function newProfile(visitorId, nowIso) {
   return {
     visitor_id: visitorId, visits: 0, pageviews: 0, cart_items: 0, purchases: 0,

@@ -32,6 +32,15 @@ export function safeAttr(name, value) {
   return true;
 }
 
+// Attributes `attrs` content may set on a page element: the html allowlist above minus
+// `type` (it turns a JSON-LD block into a script, a button into a submit), plus data-*,
+// aria-* and style; every value still passes safeAttr (no script URL, no expression()).
+export function contentAttr(name, value) {
+  const n = String(name).toLowerCase();
+  const known = (ATTRS.has(n) && n !== "type") || n === "style" || /^(data|aria)-[-a-z0-9_.]+$/.test(n);
+  return known && safeAttr(n, value);
+}
+
 function clean(node) {
   for (const child of Array.from(node.childNodes)) {
     if (child.nodeType === 3) continue; // text

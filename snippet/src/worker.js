@@ -61,6 +61,11 @@ async function fetchPointer() {
   }
   // A relative url is relative to the CDN root (edge.artifact.pointer writes "rulesets/<site>/<sha>.msgpack").
   ptr.absolute = new URL(ptr.url, `${cfg.cdn}/`).href;
+  // The artifact comes from the pointer's own CDN: a pointer that sends the worker to
+  // another origin (a tampered or mistaken latest.json) is refused like a bad one.
+  if (new URL(ptr.absolute).origin !== new URL(url, self.location.href).origin) {
+    throw new Error(`${url} points the ruleset at another origin (${new URL(ptr.absolute).origin}); refused`);
+  }
   return ptr;
 }
 

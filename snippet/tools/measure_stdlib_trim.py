@@ -19,9 +19,9 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from infra._devstack import build_cdn
 from infra.bundle import build_bundle
-from infra.devserver import running
+from infra.local.devserver import running
+from infra.local.devstack import build_cdn
 from tests.bench.test_browser_bench import _precompress, _view
 from tests.browser._support import CHROMIUM, CHROMIUM_ARGS, DESKTOP
 
