@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from lambdas.models import cdn as _cdn_layout
+
 __all__ = [
     "ARCHITECTURE",
     "ARTIFACT_CACHE_CONTROL",
@@ -59,15 +61,15 @@ STREAM_MAX_RETRIES = 5
 # EventBridge -> publish.
 PUBLISH_RATE_MINUTES = 15
 
-# CDN (DESIGN §6).
-ARTIFACT_CACHE_CONTROL = "public, max-age=31536000, immutable"
-POINTER_CACHE_CONTROL = "max-age=60, stale-while-revalidate=86400, stale-if-error=604800"
+# CDN (DESIGN §6): the headers the publisher also writes on the objects.
+ARTIFACT_CACHE_CONTROL = _cdn_layout.ARTIFACT_CACHE
+POINTER_CACHE_CONTROL = _cdn_layout.POINTER_CACHE
 
 # The visitor-token HMAC key: a Secrets Manager secret generated at deploy time (SSM
 # SecureStrings cannot be created by CloudFormation), read by collect, privacy and ingest.
 TOKEN_KEY_SECRET = "perso/token-key"
 
-# Output ids: fixed, read by `perso deploy` (infra/deploy.py).
+# Output ids: fixed, read by `perso deploy` (infra/cli/deploy.py).
 OUTPUT_BUCKET = "PersoBucketName"
 OUTPUT_DISTRIBUTION = "PersoDistributionId"
 OUTPUT_CDN_DOMAIN = "PersoCdnDomain"

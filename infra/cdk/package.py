@@ -1,6 +1,6 @@
 """Stage the Lambda code folder for the CDK app: `python -m infra.cdk.package [--out DIR]`.
 
-Copies `edge/` and `lambdas/` (without the local stack, tests or caches) and installs the
+Copies `edge/` and `lambdas/` (without caches or docs) and installs the
 run-time dependencies for Lambda's platform (manylinux, arm64, Python 3.13) beside them,
 so `cdk deploy` uploads one self-contained zip per function.
 """
@@ -25,7 +25,7 @@ RUNTIME_REQUIREMENTS = (
     "pyyaml>=6.0",
     "aws-lambda-powertools[parser]>=3.0",
 )
-_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "local", "*.md", "openapi.json")
+_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.md", "openapi.json")
 
 
 def stage(out: Path, *, dependencies: bool = True) -> Path:

@@ -16,6 +16,7 @@ from infra.cdk.functions import Functions
 from infra.cdk.learning import Learning
 from infra.cdk.table import EventTable
 from infra.cdk.token_key import TokenKey
+from lambdas.models import settings
 
 __all__ = ["PersoStack"]
 
@@ -31,12 +32,12 @@ class PersoStack(Stack):
             "Functions",
             code=code,
             environment={
-                "PERSO_TABLE": table.table_name,
-                "PERSO_TOKEN_KEY_SECRET": token_key.secret_arn,
-                "PERSO_RETENTION_DAYS": str(constants.RETENTION_DAYS),
-                "PERSO_BUCKET": cdn.bucket.bucket_name,
-                "PERSO_DISTRIBUTION_ID": cdn.distribution.distribution_id,
-                "PERSO_COUNTER_SHARDS": str(constants.COUNTER_SHARDS),
+                settings.ENV_TABLE: table.table_name,
+                settings.ENV_TOKEN_KEY_SECRET: token_key.secret_arn,
+                settings.ENV_RETENTION_DAYS: str(constants.RETENTION_DAYS),
+                settings.ENV_BUCKET: cdn.bucket.bucket_name,
+                settings.ENV_DISTRIBUTION_ID: cdn.distribution.distribution_id,
+                settings.ENV_COUNTER_SHARDS: str(constants.COUNTER_SHARDS),
             },
         )
         ApiAccess(self, "ApiAccess", table=table, token_key=token_key, roles=functions.roles)

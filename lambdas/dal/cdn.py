@@ -1,10 +1,11 @@
 """The CDN bucket (S3) and its CloudFront distribution behind a small interface.
 
-Paths (DESIGN §6): `rulesets/<site>/<sha256>.msgpack` (immutable, cached a year),
-`rulesets/<site>/latest.json` (the pointer, 60 s with stale-while-revalidate),
-`rulesets/<site>/history/<UTC timestamp>-<sha256>.json` (every pointer ever written, for
-rollback), `sources/<site>/ruleset.yaml` (the last deployed source, for the publisher).
-`ClientError` becomes `CdnUnavailable`.
+Paths and cache headers are those of `lambdas.models.cdn` (DESIGN §6):
+`rulesets/<site>/<sha256>.msgpack` (immutable, cached a year), `rulesets/<site>/latest.json`
+(the pointer, 60 s with stale-while-revalidate), `rulesets/<site>/history/<UTC
+timestamp>-<sha256>.json` (every pointer ever written, for rollback),
+`sources/<site>/ruleset.yaml` (the last deployed source, for the publisher). Writes go in
+`in_publish_order`. `ClientError` becomes `CdnUnavailable`.
 """
 
 from __future__ import annotations
@@ -12,42 +13,31 @@ from __future__ import annotations
 import functools
 import json
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-__all__ = [
-    "ARTIFACT_CACHE",
-    "POINTER_CACHE",
-    "CdnUnavailable",
-    "S3Cdn",
-    "artifact_key",
-    "make_cdn_clients",
-    "pointer_key",
-    "source_key",
-]
+from lambdas.models.cdn import (
+    ARTIFACT_CACHE,
+    POINTER_CACHE,
+    artifact_key,
+    history_key,
+    history_prefix,
+    in_publish_order,
+    pointer_key,
+    source_key,
+)
 
-ARTIFACT_CACHE = "public, max-age=31536000, immutable"
-POINTER_CACHE = "max-age=60, stale-while-revalidate=86400, stale-if-error=604800"
+__all__ = ["CdnUnavailable", "S3Cdn", "make_cdn_clients"]
+
+_PRIVATE = "no-store"  # history and sources are never served (the CDN's guard answers 404)
 _CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard"})
 
 
 class CdnUnavailable(Exception):
     """S3 or CloudFront refused or could not be reached; the sentence says which call."""
-
-
-def artifact_key(site: str, sha256: str) -> str:
-    return f"rulesets/{site}/{sha256}.msgpack"
-
-
-def pointer_key(site: str) -> str:
-    return f"rulesets/{site}/latest.json"
-
-
-def source_key(site: str) -> str:
-    return f"sources/{site}/ruleset.yaml"
 
 
 @functools.lru_cache(maxsize=8)
@@ -101,7 +91,7 @@ class S3Cdn:
     def history(self, site: str) -> list[dict[str, Any]]:
         """Every pointer written for `site`, oldest first (keys sort by their timestamp)."""
         out = []
-        for key in sorted(self._list(f"rulesets/{site}/history/")):
+        for key in sorted(self._list(history_prefix(site))):
             data = self._get(key)
             try:
                 value = json.loads(data or b"")
@@ -121,22 +111,22 @@ class S3Cdn:
 
     # --- writes -----------------------------------------------------------------------
 
-    def put_artifact(self, site: str, sha256: str, data: bytes) -> str:
-        key = artifact_key(site, sha256)
-        self._put(key, data, "application/msgpack", ARTIFACT_CACHE, kind="artifact")
-        return key
+    def put_release(
+        self, site: str, sha256: str, data: bytes, pointer: dict[str, Any], *, stamp: str
+    ) -> str:
+        """Write the artifact, its history entry and `latest.json`, in publish order."""
+        artifact = _Object(data, "application/msgpack", ARTIFACT_CACHE, "artifact")
+        self._put_all({artifact_key(site, sha256): artifact, **_pointer(site, pointer, stamp)})
+        return pointer_key(site)
 
     def put_pointer(self, site: str, pointer: dict[str, Any], *, stamp: str) -> str:
-        """Write the history entry, then `latest.json` (the last write of a publish)."""
-        body = (json.dumps(pointer, sort_keys=True, indent=1) + "\n").encode()
-        history = f"rulesets/{site}/history/{stamp}-{pointer['sha256']}.json"
-        self._put(history, body, "application/json", "no-store", kind="history")
-        self._put(pointer_key(site), body, "application/json", POINTER_CACHE, kind="pointer")
+        """Write the history entry, then `latest.json` (a rollback writes nothing else)."""
+        self._put_all(_pointer(site, pointer, stamp))
         return pointer_key(site)
 
     def put_source(self, site: str, text: str) -> str:
         key = source_key(site)
-        self._put(key, text.encode(), "application/yaml", "no-store", kind="source")
+        self._put(key, text.encode(), "application/yaml", _PRIVATE, kind="source")
         return key
 
     def invalidate(self, paths: list[str]) -> str | None:
@@ -160,6 +150,11 @@ class S3Cdn:
         return str(answer["Invalidation"]["Id"])
 
     # --- helpers ----------------------------------------------------------------------
+
+    def _put_all(self, objects: dict[str, _Object]) -> None:
+        for key in in_publish_order(objects):
+            body = objects[key]
+            self._put(key, body.data, body.content_type, body.cache, kind=body.kind)
 
     def _get(self, key: str) -> bytes | None:
         try:
@@ -203,6 +198,25 @@ class S3Cdn:
             return list(paginator.paginate(Bucket=self.bucket, **kwargs))
         except (ClientError, BotoCoreError) as exc:
             raise CdnUnavailable(f"s3://{self.bucket} cannot be listed ({_reason(exc)}).") from exc
+
+
+class _Object(NamedTuple):
+    """One object to write: its bytes, headers and the kind `S3Cdn.log` records."""
+
+    data: bytes
+    content_type: str
+    cache: str
+    kind: str
+
+
+def _pointer(site: str, pointer: dict[str, Any], stamp: str) -> dict[str, _Object]:
+    body = (json.dumps(pointer, sort_keys=True, indent=1) + "\n").encode()
+    return {
+        history_key(site, stamp, pointer["sha256"]): _Object(
+            body, "application/json", _PRIVATE, "history"
+        ),
+        pointer_key(site): _Object(body, "application/json", POINTER_CACHE, "pointer"),
+    }
 
 
 def _reason(exc: Exception) -> str:

@@ -17,8 +17,15 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 from cachetools import TTLCache
 
-from lambdas.logic._counts import TABLES, Add, Snapshot
-from lambdas.logic.aggregate import RECENT, ProfileChange, ProfileState, segments_for
+from lambdas.models.counters import (
+    RECENT,
+    TABLES,
+    Add,
+    ProfileChange,
+    ProfileState,
+    Snapshot,
+    segments_for,
+)
 from lambdas.models.errors import StoreUnavailable
 
 __all__ = ["DynamoCounters", "counter_pk"]
@@ -83,7 +90,7 @@ class DynamoCounters:
             )
 
     def claim(self, owner: str, marker: str, attrs: Mapping[str, str], ttl: int | None) -> bool:
-        item = {"pk": owner, "sk": marker, **attrs}
+        item: dict[str, str | int] = {"pk": owner, "sk": marker, **attrs}
         if ttl is not None:
             item["ttl"] = ttl
         try:

@@ -10,17 +10,22 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from lambdas.dal.secrets import token_key
 from lambdas.dal.store import Store, get_store
-from lambdas.models.settings import get_settings
+from lambdas.models.settings import Settings, get_settings
 
-__all__ = ["count", "key", "publish", "resolve", "store"]
+__all__ = ["count", "key", "publish", "resolve", "settings", "store"]
+
+
+def settings() -> Settings:
+    """The environment of an API function, which also needs the visitor-token key."""
+    return get_settings().require_token_key()
 
 
 def store() -> Store:
-    return get_store(get_settings())
+    return get_store(settings())
 
 
 def key() -> bytes:
-    return token_key(get_settings())
+    return token_key(settings())
 
 
 def count(metrics: Metrics, values: dict[str, int]) -> None:

@@ -18,12 +18,13 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from lambdas.dal.client import make_client
 from lambdas.dal.counters import DynamoCounters
-from lambdas.handlers._learn_settings import get_learn_settings
 from lambdas.logic.aggregate import aggregate, parse_event
+from lambdas.models.settings import get_settings
 
 __all__ = ["AfterFailure", "handler", "record_handler", "reset"]
 
@@ -37,7 +38,7 @@ processor = BatchProcessor(
 
 @functools.lru_cache(maxsize=1)
 def _counters() -> DynamoCounters:
-    settings = get_learn_settings()
+    settings = get_settings()
     return DynamoCounters(
         make_client(settings.dynamodb_endpoint),
         settings.table_name,
@@ -84,7 +85,7 @@ def _count(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     _batch.failed = False
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

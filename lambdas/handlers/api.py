@@ -25,6 +25,7 @@ import binascii
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -145,28 +146,39 @@ def parse_body[M: BaseModel](app: APIGatewayHttpResolver, model: type[M]) -> M:
         raise BadRequest(sentence(exc, prefix="body")) from exc
 
 
+_ErrorHandler = Callable[[Any], Response[str]]
+
+
+def _handles(
+    app: APIGatewayHttpResolver, exc_class: type[Exception]
+) -> Callable[[_ErrorHandler], _ErrorHandler]:
+    """`app.exception_handler(exc_class)`, typed: Powertools leaves its return unannotated."""
+    register: Callable[[_ErrorHandler], _ErrorHandler] = app.exception_handler(exc_class)
+    return register
+
+
 def make_resolver() -> APIGatewayHttpResolver:
     """A resolver with the error mapping, CORS preflight and a JSON 404 installed."""
     app = APIGatewayHttpResolver()
 
-    @app.exception_handler(ApiError)
+    @_handles(app, ApiError)
     def _api_error(exc: ApiError) -> Response[str]:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         return json_response(app, status, {"message": str(exc)})
 
-    @app.exception_handler(StoreRejected)
+    @_handles(app, StoreRejected)
     def _rejected(exc: StoreRejected) -> Response[str]:
         logger.warning("store refused input as invalid", extra={"reason": str(exc)})
         return json_response(app, 400, {"message": f"the request cannot be stored: {exc}"})
 
-    @app.exception_handler(StoreUnavailable)
+    @_handles(app, StoreUnavailable)
     def _unavailable(exc: StoreUnavailable) -> Response[str]:
         logger.warning("store unavailable", extra={"reason": str(exc)})
         return json_response(
             app, 503, {"message": str(exc)}, headers={"Retry-After": str(exc.retry_after)}
         )
 
-    @app.exception_handler(Exception)
+    @_handles(app, Exception)
     def _bug(exc: Exception) -> Response[str]:
         logger.exception("unhandled error")
         return json_response(app, 500, {"message": "internal error; it has been logged"})

@@ -13,11 +13,10 @@ from lambdas.handlers import _common
 from lambdas.handlers.api import json_response, make_resolver, now_ms, parse_body
 from lambdas.logic.ingest import check_api_key, ingest
 from lambdas.models.events import IngestRequest
-from lambdas.models.settings import get_settings
 
 __all__ = ["app", "handler"]
 
-get_settings()
+_common.settings()  # fail the cold start, not the first request, on a bad environment
 app = make_resolver()
 logger = Logger(service="ingest")
 tracer = Tracer(service="ingest")

@@ -16,9 +16,9 @@ from aws_lambda_powertools import Logger
 from lambdas.dal.cdn import CdnUnavailable, S3Cdn, make_cdn_clients
 from lambdas.dal.client import make_client
 from lambdas.dal.counters import DynamoCounters
-from lambdas.handlers._learn_settings import get_learn_settings
 from lambdas.logic.publish import PublishError, publish_site
 from lambdas.models.errors import StoreUnavailable
+from lambdas.models.settings import ENV_BUCKET, get_settings
 
 __all__ = ["handler", "reset"]
 
@@ -27,9 +27,9 @@ logger = Logger(service="perso-publish")
 
 @functools.lru_cache(maxsize=1)
 def _backends() -> tuple[S3Cdn, DynamoCounters, tuple[str, ...]]:
-    settings = get_learn_settings()
+    settings = get_settings()
     if not settings.bucket:
-        raise RuntimeError("set PERSO_BUCKET: the publisher needs the CDN bucket")
+        raise RuntimeError(f"set {ENV_BUCKET}: the publisher needs the CDN bucket")
     s3, cloudfront = make_cdn_clients(settings.s3_endpoint, settings.cloudfront_endpoint)
     cdn = S3Cdn(
         s3, settings.bucket, cloudfront=cloudfront, distribution_id=settings.distribution_id

@@ -11,7 +11,7 @@ sink)` applies its effect through a `Sink` (DynamoDB in production, a dict in th
   `conversions`, `value`, `c:<name>`, `v:<name>`, and `u:<name>` once per visitor (marker
   `MC#<exp>#<name>`); purchased items get `purchases`;
 - page_view/click of an item: item `views` (+ `views@<segment>`), co-views with the items
-  the visitor viewed recently (bounded by `RECENT`);
+  the visitor viewed recently (bounded by `lambdas.models.counters.RECENT`);
 - profile (personalization consent only): counts, value, visits, recent items, and the
   server-side segments from the publisher's thresholds; feature histograms move with it.
 
@@ -27,34 +27,26 @@ import zlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 import msgpack
 
-from lambdas.logic._counts import FEATURES, Add, bucket_of
+from lambdas.models.counters import (
+    FEATURES,
+    RECENT,
+    Add,
+    ProfileChange,
+    ProfileState,
+    bucket_of,
+)
 
-__all__ = [
-    "DEFAULT_SHARDS",
-    "RECENT",
-    "Event",
-    "ProfileChange",
-    "ProfileState",
-    "Sink",
-    "aggregate",
-    "parse_event",
-    "segments_for",
-    "shard_of",
-]
+__all__ = ["DEFAULT_SHARDS", "Event", "Sink", "aggregate", "parse_event", "shard_of"]
 
 DEFAULT_SHARDS = 4
-# Co-views are counted against at most this many recently viewed items (writes stay bounded).
-RECENT = 5
 _MAX_ITEMS_PER_EVENT = 20
-# Events, changes and rows are NamedTuples: a million are made per publish in the bench.
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
+# A NamedTuple: a million are made per publish in the bench.
 class Event(NamedTuple):
     site: str
     owner: str  # the item's pk: V#<site>#<visitor> or C#<site>#<customer>
@@ -69,28 +61,6 @@ class Event(NamedTuple):
     viewed: str | None = None
     purchased: tuple[str, ...] = ()
     ttl: int | None = None
-
-
-class ProfileChange(NamedTuple):
-    """What one event adds to the visitor's profile."""
-
-    day: str
-    counts: Mapping[str, int] = _EMPTY
-    expo: Mapping[str, int] = _EMPTY
-    assign: Mapping[str, str] = _EMPTY
-    conv: Mapping[str, int] = _EMPTY
-    value: float = 0.0
-    viewed: str | None = None
-
-
-class ProfileState(NamedTuple):
-    """The profile's features before and after the change (as the sink applied it)."""
-
-    before: Mapping[str, float]
-    after: Mapping[str, float]
-    recent_before: Sequence[str]
-    segments_before: Sequence[str]
-    segments_after: Sequence[str]
 
 
 class Sink(Protocol):
@@ -211,26 +181,6 @@ def aggregate(event: Event, sink: Sink, *, shards: int = DEFAULT_SHARDS) -> list
         if rows_here:
             sink.add(event.site, shard, rows_here)
     return rows
-
-
-def segments_for(
-    features: Mapping[str, float], rules: Mapping[str, Mapping[str, Any]]
-) -> list[str]:
-    """Server-side segments whose threshold the features reach.
-
-    >>> segments_for({"value": 500.0}, {"high_value": {"feature": "value", "min": 300.0}})
-    ['high_value']
-    """
-    out = []
-    for name, rule in rules.items():
-        feature, minimum = rule.get("feature"), rule.get("min")
-        if (
-            isinstance(feature, str)
-            and isinstance(minimum, int | float | Decimal)
-            and features.get(feature, 0.0) >= float(minimum) > 0
-        ):
-            out.append(name)
-    return sorted(out)
 
 
 def _conversion_rows(event: Event, sink: Sink) -> list[Add]:

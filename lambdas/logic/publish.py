@@ -1,7 +1,8 @@
 """Publishing: learned params -> artifact -> pointer (scheduled publish, deploy, rollback).
 
-One write path serves the three uses (DESIGN §6): the artifact goes first, then a history
-entry, then `latest.json`, then a CloudFront invalidation of that one path. Nothing is
+One write path serves the three uses (DESIGN §6): the artifact, a history entry and
+`latest.json`, written by the CDN in `lambdas.models.cdn.in_publish_order` (the artifact
+first, the pointer last), then a CloudFront invalidation of that one path. Nothing is
 written when the new artifact's sha256 equals the current pointer's (an unchanged
 experiment, an unchanged source): artifacts are content-addressed and `learn` is
 deterministic (seeded bandit, ties broken by id).
@@ -26,9 +27,9 @@ from typing import Any, Protocol
 from edge.artifact import ArtifactError, encode, load, pointer
 from edge.compiler import compile_text
 from edge.model import Learned, Ruleset
-from lambdas.logic._counts import Snapshot
 from lambdas.logic.bandit import Arm, thompson_weights
 from lambdas.logic.recommend import co_viewed, recommendation_lists, segment_thresholds
+from lambdas.models.counters import Snapshot
 
 __all__ = [
     "Cdn",
@@ -52,7 +53,9 @@ class Cdn(Protocol):
     def get_artifact(self, site: str, sha256: str) -> bytes | None: ...
     def get_source(self, site: str) -> str | None: ...
     def history(self, site: str) -> list[dict[str, Any]]: ...
-    def put_artifact(self, site: str, sha256: str, data: bytes) -> str: ...
+    def put_release(
+        self, site: str, sha256: str, data: bytes, pointer: dict[str, Any], *, stamp: str
+    ) -> str: ...
     def put_pointer(self, site: str, pointer: dict[str, Any], *, stamp: str) -> str: ...
     def put_source(self, site: str, text: str) -> str: ...
     def invalidate(self, paths: list[str]) -> str | None: ...
@@ -151,8 +154,8 @@ def rollback_site(site: str, *, cdn: Cdn, now: datetime, to: str | None = None) 
         return PublishResult(site, False, current, target.get("version"), "already current")
     latest = {k: target[k] for k in ("version", "url", "sha256")}
     latest["published_at"] = _iso(now)
-    cdn.put_pointer(site, latest, stamp=_stamp(now))
-    cdn.invalidate([f"/rulesets/{site}/latest.json"])
+    path = cdn.put_pointer(site, latest, stamp=_stamp(now))
+    cdn.invalidate([f"/{path}"])
     return PublishResult(
         site, True, latest["sha256"], latest["version"], "rolled back", latest, len(data)
     )
@@ -161,15 +164,16 @@ def rollback_site(site: str, *, cdn: Cdn, now: datetime, to: str | None = None) 
 def _rollback_target(
     history: list[dict[str, Any]], current: str | None, to: str | None, site: str
 ) -> dict[str, Any]:
+    newest_first = history[::-1]
     if to is not None:
         wanted = to.strip().lower()
-        for entry in reversed(history):
+        for entry in newest_first:
             sha, version = str(entry.get("sha256", "")), str(entry.get("version", ""))
             if wanted in (sha, version) or (len(wanted) >= 6 and sha.startswith(wanted)):
                 return entry
-        known = ", ".join(dict.fromkeys(str(e.get("version")) for e in reversed(history)))
+        known = ", ".join(dict.fromkeys(str(e.get("version")) for e in newest_first))
         raise PublishError(f"version {to!r} is not in the history of {site!r} (known: {known}).")
-    for entry in reversed(history):
+    for entry in newest_first:
         if entry.get("sha256") != current:
             return entry
     raise PublishError(
@@ -185,11 +189,9 @@ def _publish(ruleset: Ruleset, *, cdn: Cdn, now: datetime) -> PublishResult:
         return PublishResult(
             site, False, artifact.sha256, artifact.version, "unchanged", current, artifact.size
         )
-    # Artifact first, pointer last: a reader never sees a pointer to a missing artifact.
-    cdn.put_artifact(site, artifact.sha256, artifact.data)
     latest = pointer(artifact, site=site, published_at=_iso(now))
-    cdn.put_pointer(site, latest, stamp=_stamp(now))
-    cdn.invalidate([f"/rulesets/{site}/latest.json"])
+    path = cdn.put_release(site, artifact.sha256, artifact.data, latest, stamp=_stamp(now))
+    cdn.invalidate([f"/{path}"])
     return PublishResult(
         site, True, artifact.sha256, artifact.version, "published", latest, artifact.size
     )

@@ -9,7 +9,7 @@
 When the ruleset has a catalog, only catalog items are recommended. Ties are broken by item
 id, so equal counters always give equal lists (and an unchanged artifact).
 
->>> from lambdas.logic._counts import Snapshot
+>>> from lambdas.models.counters import Snapshot
 >>> snap = Snapshot(items={"a": {"views": 3.0}, "b": {"views": 9.0}})
 >>> recommendation_lists(snap)["popular"]
 ['b', 'a']
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from lambdas.logic._counts import FEATURES, Snapshot, bucket_floor
+from lambdas.models.counters import FEATURES, Snapshot, bucket_floor
 
 __all__ = [
     "PURCHASE_WEIGHT",

@@ -24,7 +24,7 @@ import requests
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from edge.artifact import encode
-from infra.devserver import DevServer, build_cdn, running
+from infra.local.devserver import DevServer, build_cdn, running
 from tests._factories import generated_ruleset
 from tests.browser._support import (
     CHROMIUM,

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from infra.local.stack import LocalBackend, start_local_backend
 from lambdas.dal.store import Item, Store
 from lambdas.handlers import _common
-from lambdas.local import LocalBackend, start_local_backend
 from lambdas.logic._events import check_events, event_item
 
 BATCH = 100  # the largest batch the API takes

@@ -20,9 +20,9 @@ import pytest
 
 from edge.artifact import encode, load
 from edge.model import Experience, Ruleset, Slot, Variant
-from lambdas.logic._memory import MemorySink
 from lambdas.logic.aggregate import Event, aggregate
 from lambdas.logic.publish import learn
+from tests._memory_store import MemorySink
 
 EVENTS = 1_000_000
 VISITORS = 50_000

@@ -23,6 +23,7 @@ __all__ = [
     "DESKTOP",
     "IPHONE",
     "PIXEL",
+    "RETURNING_SECRET",
     "RETURNING_VISITOR",
     "STORAGE_SNAPSHOT_JS",
     "RecordedRequest",
@@ -40,6 +41,9 @@ SITE = "demo-shop"
 # A fixed visitor id outside the 5% holdout of examples/demo-shop.yaml (checked by
 # `seed_returning_visitor`), so audience tests cannot land in the holdout by chance.
 RETURNING_VISITOR = "11111111-2222-4333-8444-555555555555"
+# Its device proof (43 base64url characters), seeded with it: the API binds the first
+# proof it sees to a visitor, so every context playing this visitor must be one device.
+RETURNING_SECRET = "returning-visitor-device-proof-for-tests-01"
 ENGINE_TIMEOUT_MS = 90_000  # a cold Pyodide boot on 2 busy cores, with slack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -204,8 +208,11 @@ def debug(page: Any) -> dict[str, Any]:
     return record
 
 
-def seed_returning_visitor(context: Any, *, visitor: str = RETURNING_VISITOR) -> None:
-    """Give the context a visitor who accepted earlier: consent and id in perso's storage.
+def seed_returning_visitor(
+    context: Any, *, visitor: str = RETURNING_VISITOR, secret: str = RETURNING_SECRET
+) -> None:
+    """Give the context a visitor who accepted earlier: consent, id and device proof in
+    perso's storage.
 
     Done by an init script (before any page script), as the storage of an earlier visit
     would be; written only when absent so the runtime's own writes are kept.
@@ -224,6 +231,7 @@ def seed_returning_visitor(context: Any, *, visitor: str = RETURNING_VISITOR) ->
   const put = (k, v) => {{ if (localStorage.getItem(k) === null) localStorage.setItem(k, v); }};
   put("perso:{SITE}:c", JSON.stringify({{analytics: true, personalization: true}}));
   put("perso:{SITE}:id", JSON.stringify({json.dumps(visitor)}));
+  put("perso:{SITE}:k", JSON.stringify({json.dumps(secret)}));
 }})();"""
     )
 

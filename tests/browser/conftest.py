@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
-from infra.devserver import DevServer, build_cdn, running
+from infra.local.devserver import DevServer, build_cdn, running
 from tests.browser._support import CHROMIUM, CHROMIUM_ARGS, RecordingApi
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from infra.devserver import DevServer
+from infra.local.devserver import DevServer
 from tests.browser._support import (
     DESKTOP,
     IPHONE,

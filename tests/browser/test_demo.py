@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import BrowserContext, expect
 
-from infra.devserver import DevServer
+from infra.local.devserver import DevServer
 from tests.browser._support import RecordingApi
 
 

@@ -20,7 +20,7 @@ import brotli
 import pytest
 import requests
 
-from infra.devserver import DevServer, running
+from infra.local.devserver import DevServer, running
 
 ROOT = Path(__file__).resolve().parents[2]
 SHA = "ab" * 32
@@ -154,7 +154,7 @@ def test_api_seam_gets_method_path_headers_and_body(server: DevServer) -> None:
 def test_without_an_api_v1_says_so(server: DevServer) -> None:
     response = requests.post(server.url + "/v1/events", data=b"{}", timeout=10)
     assert response.status_code == 503
-    assert "lambdas.local" in response.json()["error"]
+    assert "infra.local" in response.json()["error"]
 
 
 def test_demo_pages_carry_the_snippet_in_place_of_the_marker(cdn: Path) -> None:
@@ -235,8 +235,8 @@ def test_on_sent_counts_what_went_on_the_wire(server: DevServer) -> None:
 
 
 def test_bucket_mirror_seeds_the_bucket_and_brings_back_publishes(tmp_path: Path) -> None:
-    from infra._devstack import BucketMirror
-    from lambdas.local import start_local_backend
+    from infra.local.bucket import BucketMirror
+    from infra.local.stack import start_local_backend
 
     # Given a CDN folder and the local backend's bucket (moto's S3), seeded from it
     folder = tmp_path / "cdn"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from infra.devserver import DevServer, local_api
+from infra.local.devserver import DevServer, local_api
 from tests.browser._support import (
     IPHONE,
     RecordingApi,

@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from infra.devserver import DevServer
+from infra.local.devserver import DevServer
 from tests.browser._support import IPHONE, RecordingApi, seed_returning_visitor, wait_for_decision
 
 HERO_PT = "Bem-vindo à Perso Shop"

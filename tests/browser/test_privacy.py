@@ -12,7 +12,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from infra.devserver import DevServer
+from infra.local.devserver import DevServer
 from tests.browser._support import (
     IPHONE,
     STORAGE_SNAPSHOT_JS,
@@ -110,3 +110,38 @@ def test_consent_stores_and_sends_and_revoking_wipes_everything(
     assert snapshot["context_cookies"] == []
     assert len(api.requests) == sent_before
     expect(page.locator("#consent")).to_be_visible()  # the choice is not remembered either
+
+
+# Values a careless site or CMP wrapper might pass for "yes": none of them is consent.
+NOT_CONSENT = ["yes", "on", 1, "true"]
+
+
+def test_only_json_true_counts_as_consent(
+    new_context: Any, dev_server: DevServer, api: RecordingApi
+) -> None:
+    # Given a stored choice and a call queued in the stub before perso.js loads, both
+    # with truthy values that are not `true`
+    context = new_context(**IPHONE, locale="pt-BR")
+    context.add_init_script(
+        """localStorage.setItem("perso:demo-shop:c",
+             JSON.stringify({analytics: "yes", personalization: 1}));
+           window.perso = [["consent", {analytics: "on", personalization: "true"}]];"""
+    )
+    browser_saw = _watch_api(context)
+    page = context.new_page()
+    page.goto(dev_server.url + "/")
+    wait_for_decision(page)
+
+    # When the site also calls perso.consent with each of them, and the visitor acts
+    for value in NOT_CONSENT:
+        page.evaluate("(v) => perso.consent({analytics: v, personalization: v})", value)
+    page.evaluate("perso.track('add_to_cart', {id: 'tee-01', price: 79.9})")
+    page.wait_for_timeout(1500)  # the queue would flush one second after the last event
+
+    # Then nothing was granted: no visitor id, no profile, nothing sent
+    assert page.evaluate("Object.keys(localStorage)") == ["perso:demo-shop:c"]
+    assert browser_saw == [] and api.requests == []
+
+    # And JSON true does grant (so the checks above can fail)
+    page.evaluate("perso.consent({analytics: true, personalization: true})")
+    page.wait_for_function("() => !!localStorage.getItem('perso:demo-shop:id')")

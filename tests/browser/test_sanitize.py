@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from edge.artifact import encode
 from edge.compiler import compile_file
 from edge.model import Ruleset
-from infra.devserver import DevServer
+from infra.local.devserver import DevServer
 from tests.browser._support import DESKTOP, RecordingApi, serve_ruleset, wait_for_decision
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Any
 
-from lambdas.local import LocalBackend
+from infra.local.stack import LocalBackend
 from lambdas.logic import tokens
 from lambdas.models.settings import get_settings
 

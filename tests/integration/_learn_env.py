@@ -116,9 +116,9 @@ def _reset() -> None:
     from lambdas.dal.cdn import make_cdn_clients
     from lambdas.dal.client import reset_clients
     from lambdas.handlers import aggregate, publish
-    from lambdas.handlers._learn_settings import reset_learn_settings
+    from lambdas.models.settings import reset_settings
 
-    reset_learn_settings()
+    reset_settings()
     reset_clients()
     make_cdn_clients.cache_clear()
     aggregate.reset()

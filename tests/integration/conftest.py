@@ -3,7 +3,7 @@
 - `moto_endpoint`: moto's ThreadedMotoServer on 127.0.0.1, an ephemeral port.
 - `dynalite_endpoint`: dynalite (npm) under Node, which enforces DynamoDB's limits and
   validation messages the way the service does.
-- `backend` (per module): the local stack (`lambdas.local.start_local_backend`): its own
+- `backend` (per module): the local stack (`infra.local.stack.start_local_backend`): its own
   moto server, the table with its stream, the CDN bucket, site `demo-shop`; the handlers
   behind `.api`.
 - `fault_proxy` (per module): a fault-injecting proxy in front of the backend's moto
@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
+from infra.local.stack import LocalBackend, start_local_backend
 from lambdas.dal import admin
 from lambdas.dal.client import make_client, reset_clients
 from lambdas.dal.store import Store, reset_store
-from lambdas.local import LocalBackend, start_local_backend
 from lambdas.models.settings import reset_settings
 from tests.integration._faults import FaultProxy
 

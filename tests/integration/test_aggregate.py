@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from infra.local.loops import StreamPoller
 from lambdas.dal.client import make_client
 from lambdas.dal.counters import DynamoCounters
 from lambdas.handlers import aggregate
-from lambdas.local.loops import StreamPoller
 from tests.integration._learn_env import Learn, put_event, start_learn
 
 DAY = "2026-11-18"  # the UTC day of put_event's default ts

@@ -10,7 +10,7 @@ from typing import Any
 import msgpack
 import pytest
 
-from lambdas.local import LocalBackend
+from infra.local.stack import LocalBackend
 from lambdas.models import events as events_model
 from tests.integration._api import (
     ORIGIN,

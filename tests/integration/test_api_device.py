@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from infra.local.stack import LocalBackend
 from lambdas.dal.store import Item, Store
-from lambdas.local import LocalBackend
 from lambdas.logic import tokens
 from lambdas.logic.collect import collect
 from lambdas.models.errors import Forbidden

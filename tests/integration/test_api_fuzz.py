@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambdas.local import LocalBackend
+from infra.local.stack import LocalBackend
 from tests.integration._api import ORIGIN, iso
 
 json_leaf = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)

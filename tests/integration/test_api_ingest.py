@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdas.local import LocalBackend
-from lambdas.local.stack import DEMO_API_KEY
+from infra.local import DEMO_API_KEY
+from infra.local.stack import LocalBackend
 from tests.integration._api import call, event, new_visitor, post_events
 
 

@@ -1,7 +1,7 @@
 """The whole learn path on one machine: collect -> stream -> aggregate -> profile -> collect.
 
 Its own local stack with the learning loops (the aggregate engineer's stream poller in
-`lambdas/local/loops.py`), driven deterministically with `poll_once()`.
+`infra/local/loops.py`), driven deterministically with `poll_once()`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from lambdas.local import LocalBackend, start_local_backend
-from lambdas.local.stack import DEMO_API_KEY
+from infra.local import DEMO_API_KEY
+from infra.local.stack import LocalBackend, start_local_backend
 from tests.integration._api import call, event, new_visitor, post_events
 
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from lambdas.local import LocalBackend
+from infra.local.stack import LocalBackend
 from lambdas.models.openapi import build_openapi
 from tests.integration._api import call
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lambdas.local import LocalBackend
+from infra.local.stack import LocalBackend
 from tests.integration._api import call, event, new_visitor, post_events
 
 

@@ -18,8 +18,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 
+from infra.local.stack import LocalBackend
 from lambdas.dal.store import Store, _to_attr
-from lambdas.local import LocalBackend
 from lambdas.logic._events import check_events, event_item, item_size
 from lambdas.models.events import MAX_ITEM_BYTES, MAX_NAME_BYTES, MAX_PROPS_BYTES, Event
 from tests.integration._api import event, new_visitor, post_events

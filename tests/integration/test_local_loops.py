@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from lambdas.local.loops import StreamPoller
+from infra.local.loops import StreamPoller
 
 
 def _closed_port() -> int:

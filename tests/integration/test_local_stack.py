@@ -3,9 +3,10 @@ in one process (the dev server restarts one; each test module starts its own).""
 
 from __future__ import annotations
 
+from infra.local.context import LocalContext
+from infra.local.loops import scheduled_event
+from infra.local.stack import start_local_backend
 from lambdas.handlers import publish
-from lambdas.local import start_local_backend
-from lambdas.local.loops import LocalContext, scheduled_event
 
 __all__: list[str] = []
 

@@ -12,13 +12,15 @@ import pytest
 from edge.artifact import load
 from edge.compiler import compile_text
 from infra.cli import main as perso
-from lambdas.dal.cdn import POINTER_CACHE, S3Cdn
+from infra.local.context import LocalContext
+from infra.local.loops import PublishTimer, scheduled_event
+from lambdas.dal.cdn import S3Cdn
 from lambdas.dal.client import make_client
 from lambdas.dal.counters import DynamoCounters
 from lambdas.handlers import publish
-from lambdas.local.loops import LocalContext, PublishTimer, scheduled_event
-from lambdas.logic._counts import Add
 from lambdas.logic.publish import PublishError, deploy_ruleset, publish_site, rollback_site
+from lambdas.models.cdn import POINTER_CACHE
+from lambdas.models.counters import Add
 from tests.integration._learn_env import Learn, start_learn
 
 SOURCE = """
@@ -185,13 +187,13 @@ def test_handler_publishes_every_site_from_a_scheduled_event(learn: Learn) -> No
 
     os.environ["PERSO_SITES"] = "shop,empty"
     try:
-        from lambdas.handlers._learn_settings import reset_learn_settings
+        from lambdas.models.settings import reset_settings
 
-        reset_learn_settings()
+        reset_settings()
         answer = publish.handler(scheduled_event(), LocalContext("perso-publish"))
     finally:
         del os.environ["PERSO_SITES"]
-        reset_learn_settings()
+        reset_settings()
         publish.reset()
     reasons = {s["site"]: s["reason"] for s in answer["published"]}
     assert reasons == {"shop": "unchanged", "empty": "no deployed source or artifact"}

@@ -6,11 +6,11 @@ import msgpack
 import pytest
 
 from edge.model import Experience, Ruleset, Variant
-from lambdas.logic._counts import Snapshot, bucket_floor, bucket_of
-from lambdas.logic._memory import MemorySink
 from lambdas.logic.aggregate import Event, aggregate, parse_event, shard_of
 from lambdas.logic.publish import learn, merge_learned
 from lambdas.logic.recommend import co_viewed, recommendation_lists, segment_thresholds
+from lambdas.models.counters import Snapshot, bucket_floor, bucket_of
+from tests._memory_store import MemorySink
 
 IMAGE = {
     "pk": "V#shop#v1",

@@ -327,7 +327,7 @@ def test_bundle_without_chromium_says_so_in_one_sentence(tmp_path: Path) -> None
 
 @pytest.mark.usefixtures("no_chromium")
 def test_dev_build_without_chromium_falls_back_to_the_pyc_runtime(tmp_path: Path) -> None:
-    from infra.devserver import build_cdn
+    from infra.local.devserver import build_cdn
 
     out = tmp_path / "cdn"
     lines = build_cdn(out, snapshot=True, examples=tmp_path / "no-examples")

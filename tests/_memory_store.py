@@ -1,4 +1,5 @@
-"""An in-memory `Sink` and counter reader: the aggregation semantics without a database.
+"""A test double: an in-memory `Sink` and counter reader, the aggregation semantics
+without a database.
 
 The benchmark folds a million events through `aggregate` into it, and unit tests use it to
 check the logic alone. It behaves as `DynamoCounters` does: markers are claimed once,
@@ -16,8 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lambdas.logic._counts import Add, Snapshot
-from lambdas.logic.aggregate import RECENT, ProfileChange, ProfileState, segments_for
+from lambdas.models.counters import (
+    RECENT,
+    Add,
+    ProfileChange,
+    ProfileState,
+    Snapshot,
+    segments_for,
+)
 
 __all__ = ["MemorySink"]
 

@@ -12,46 +12,40 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import importlib
+import functools
 import json
 import threading
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["ROUTES", "FakeContext", "invoke", "to_event"]
+from infra.local.context import LocalContext
 
-# path -> the module whose `handler` serves it (one Lambda each in AWS)
+__all__ = ["ROUTES", "invoke", "to_event"]
+
+# path -> the function whose `handler` serves it (one Lambda each in AWS)
 ROUTES: dict[str, str] = {
-    "/v1/events": "lambdas.handlers.collect",
-    "/v1/openapi.json": "lambdas.handlers.collect",
-    "/v1/visitors/me": "lambdas.handlers.privacy",
-    "/v1/ingest": "lambdas.handlers.ingest",
+    "/v1/events": "collect",
+    "/v1/openapi.json": "collect",
+    "/v1/visitors/me": "privacy",
+    "/v1/ingest": "ingest",
 }
-_FALLBACK = "lambdas.handlers.collect"  # its resolver answers unknown paths with a JSON 404
+_FALLBACK = "collect"  # its resolver answers unknown paths with a JSON 404
 # A Lambda instance serves one request at a time, and the resolvers keep the current event
 # in module state; a threaded dev server must not interleave two requests in one handler.
 _LOCKS: dict[str, threading.Lock] = {name: threading.Lock() for name in set(ROUTES.values())}
 
+Handler = Callable[[dict[str, Any], Any], Any]
 
-@dataclass
-class FakeContext:
-    """The Lambda context attributes Powertools reads."""
 
-    function_name: str
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/local"
-    log_stream_name: str = "local"
+@functools.cache
+def _handlers() -> dict[str, Handler]:
+    # Imported at the first request, not with this module: that is the functions' cold
+    # start, where each validates the environment the local stack has set by then.
+    from lambdas.handlers import collect, ingest, privacy
 
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+    return {"collect": collect.handler, "ingest": ingest.handler, "privacy": privacy.handler}
 
 
 def to_event(
@@ -123,11 +117,9 @@ def invoke(
 ) -> tuple[int, dict[str, str], bytes]:
     """Run the handler that owns `path`; answer (status, headers, body bytes)."""
     event = to_event(method, path, headers, body, client_addr=client_addr)
-    module_name = ROUTES.get(event["rawPath"], _FALLBACK)
-    with _LOCKS[module_name]:
-        module = importlib.import_module(module_name)  # first call = cold start (settings)
-        context = FakeContext(function_name=module_name.rsplit(".", 1)[-1])
-        result = module.handler(event, context)
+    name = ROUTES.get(event["rawPath"], _FALLBACK)
+    with _LOCKS[name]:
+        result = _handlers()[name](event, LocalContext(name))
     return _from_result(result)
 
 

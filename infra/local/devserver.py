@@ -3,14 +3,16 @@
     $ perso dev --port 8080
     perso dev: demo  http://127.0.0.1:8080/
                cdn   http://127.0.0.1:8080/cdn/   (CloudFront cache headers, gzip + brotli)
-               api   http://127.0.0.1:8080/v1/    (lambdas.local)
+               api   http://127.0.0.1:8080/v1/    (infra.local)
 
 - `/` serves `demo/` (the demo pages carry `<!--perso:snippet-->`, replaced by the
   embed code of `infra.snippet_html` so the demo always runs the current stub);
 - `/cdn/` serves a folder laid out like the S3 bucket (`perso.js`, `runtime/<v>/`,
   `rulesets/<site>/`), built at start from the bundle and `examples/*.yaml`;
 - `/v1/` goes to an API callable `(method, path, headers, body) -> (status, headers,
-  body)`; `lambdas.local` provides it when present. Tests swap in their own.
+  body)`; the local backend (infra/local/stack.py) provides it. Tests swap in their own.
+
+The `perso dev` command that starts it is in infra/cli/dev.py.
 
 Tests start it with `running(...)`, on an ephemeral loopback port in a thread:
 
@@ -22,24 +24,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
-import importlib.util
 import json
-import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import typer
-
-from infra._devstack import ApiHandler, ApiResponse, build_cdn, local_api
-from infra._static import (
+from infra.local import DEMO_SITE
+from infra.local._static import (
     CompressionCache,
     FileEntry,
     cache_control,
@@ -47,6 +43,8 @@ from infra._static import (
     etag_matches,
     is_compressible,
 )
+from infra.local.devstack import ApiHandler, ApiResponse, build_cdn, local_api
+from infra.snippet_html import snippet_html
 
 __all__ = [
     "DEFAULT_PORT",
@@ -56,15 +54,13 @@ __all__ = [
     "build_cdn",
     "local_api",
     "make_server",
-    "register",
     "running",
     "serve",
 ]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PORT = 8080
 SNIPPET_MARKER = b"<!--perso:snippet-->"
-DEMO_SITE = "demo-shop"
 
 # (site, cdn, api) -> the HTML to put where the demo pages say <!--perso:snippet-->
 SnippetRenderer = Callable[[str, str, str], str]
@@ -202,7 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         api = self.server.dev.api
         if api is None:
-            self._plain(503, "No event API is running: lambdas.local is not available.")
+            self._plain(503, "No event API is running: the infra.local backend was not started.")
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
@@ -323,15 +319,8 @@ def _resolve(base: Path, rel: str) -> Path | None:
 
 
 def _default_snippet(site: str, cdn: str, api: str) -> str:
-    """The embed code from `infra.snippet_html`, or a comment saying it is missing."""
-    try:
-        module = importlib.import_module("infra.snippet_html")
-    except ModuleNotFoundError as exc:
-        if exc.name != "infra.snippet_html":
-            raise
-        return "<!-- perso: infra/snippet_html.py is not there yet: no snippet -->"
-    html: str = module.snippet_html(site=site, cdn=cdn, api=api)
-    return html
+    """The embed code from `infra.snippet_html`."""
+    return snippet_html(site=site, cdn=cdn, api=api)
 
 
 # --- running -------------------------------------------------------------------------
@@ -405,7 +394,7 @@ def serve(
 ) -> None:
     """Serve until Ctrl-C, then stop cleanly (no traceback).
 
-    With `start_local_api` (and no `api`), `lambdas.local` is started once the port is
+    With `start_local_api` (and no `api`), the local backend is started once the port is
     known, so its CORS check admits the demo's origin, and stopped at the end.
     """
     server, dev = make_server(
@@ -426,9 +415,9 @@ def serve(
                     dev.api = stack.enter_context(
                         local_api(origin_ports=[dev.port], cdn_dir=cdn_dir)
                     )
-                    api_note = "lambdas.local" if dev.api else "none: lambdas.local is not there"
+                    api_note = "infra.local"
                 except Exception as exc:  # the demo still runs; the console says why
-                    api_note = f"none: lambdas.local did not start ({type(exc).__name__}: {exc})"
+                    api_note = f"none: infra.local did not start ({type(exc).__name__}: {exc})"
             echo(f"perso dev: demo  {dev.url}/")
             echo(f"           cdn   {dev.url}/cdn/   (CloudFront cache headers, gzip + brotli)")
             echo(f"           api   {dev.url}/v1/    ({api_note})")
@@ -437,60 +426,3 @@ def serve(
     except KeyboardInterrupt:
         # Ctrl-C may come at any moment, even before serving began; always a clean stop.
         echo("perso dev: stopped.")
-
-
-def register(app: Any) -> None:
-    """Add `perso dev` to the Typer app."""
-
-    @app.command()
-    def dev(
-        port: Annotated[
-            int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free one).")
-        ] = DEFAULT_PORT,
-        cdn: Annotated[
-            Path | None,
-            typer.Option("--cdn", help="Serve this CDN folder as it is instead of building one."),
-        ] = None,
-        verbose: Annotated[bool, typer.Option("--verbose", help="Log every request.")] = False,
-        snapshot: Annotated[
-            bool,
-            typer.Option("--snapshot", help="Build the runtime with a Pyodide memory snapshot."),
-        ] = False,
-        no_api: Annotated[
-            bool, typer.Option("--no-api", help="Do not start lambdas.local; /v1/ answers 503.")
-        ] = False,
-    ) -> None:
-        """Serve the demo shop, the CDN folder and the event API on one port."""
-        from infra.cli import CommandError
-
-        if not 0 <= port < 65536:
-            raise CommandError(f"--port {port} is not a port number (0 to 65535; 0 picks one).")
-        workdir: Path | None = None
-        if cdn is None:
-            workdir = Path(tempfile.mkdtemp(prefix="perso-dev-cdn-"))
-            cdn_dir = workdir
-            try:
-                for line in build_cdn(cdn_dir, snapshot=snapshot):
-                    typer.echo(f"perso dev: {line}")
-            except KeyboardInterrupt:
-                shutil.rmtree(workdir, ignore_errors=True)
-                typer.echo("perso dev: stopped.")
-                return
-        elif not cdn.is_dir():
-            raise CommandError(f"--cdn {cdn}: no such folder.")
-        else:
-            cdn_dir = cdn
-        try:
-            serve(
-                port=port,
-                cdn_dir=cdn_dir,
-                demo_dir=ROOT / "demo",
-                start_local_api=not no_api,
-                quiet=not verbose,
-                echo=typer.echo,
-            )
-        except OSError as exc:
-            raise CommandError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}).") from exc
-        finally:
-            if workdir is not None:
-                shutil.rmtree(workdir, ignore_errors=True)

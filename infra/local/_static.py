@@ -1,5 +1,7 @@
 """Static files as CloudFront serves them: cache policy, MIME types, ETags, compression.
 
+The cache headers are those of `lambdas.models.cdn`, as the stack's behaviours send them.
+
 The dev server answers `/cdn/...` from a folder laid out like the S3 bucket. What a
 browser sees must match production closely enough that byte and cache figures
 measured locally are real: the same `Cache-Control` per path kind, the same
@@ -30,9 +32,9 @@ from pathlib import Path
 
 import brotli
 
+from lambdas.models.cdn import ARTIFACT_CACHE, POINTER_CACHE
+
 __all__ = [
-    "IMMUTABLE",
-    "POINTER",
     "CompressionCache",
     "FileEntry",
     "cache_control",
@@ -41,9 +43,6 @@ __all__ = [
     "etag_matches",
     "is_compressible",
 ]
-
-IMMUTABLE = "public, max-age=31536000, immutable"
-POINTER = "max-age=60, stale-while-revalidate=86400, stale-if-error=604800"
 
 # Versioned paths never change once written: the runtime by its version folder, an
 # artifact by its content hash. Everything else in the bucket is a pointer.
@@ -97,8 +96,8 @@ _LARGE = 1_000_000
 def cache_control(bucket_path: str) -> str:
     """The CloudFront `Cache-Control` for a path inside the bucket (no leading slash)."""
     if any(p.match(bucket_path) for p in _VERSIONED):
-        return IMMUTABLE
-    return POINTER
+        return ARTIFACT_CACHE
+    return POINTER_CACHE
 
 
 def content_type(path: Path) -> str:

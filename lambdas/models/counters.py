@@ -1,9 +1,11 @@
-"""Counter rows, summed snapshots and feature buckets shared by aggregate and publish.
+"""Counter rows, summed snapshots, feature buckets and profile changes: what the
+aggregator writes, the data access layer stores and the publisher reads back.
 
 The aggregator emits `Add` rows (a counter table, a sort key, labels and deltas); the data
 access layer turns the table into a sharded partition key (see lambdas/dal/TABLE.md). The
 publisher reads the rows back and folds them into a `Snapshot` (summed over shards and
-days) with `fold`.
+days) with `fold`. A `ProfileChange` is what one event adds to a visitor's profile, a
+`ProfileState` what the store answers, with the server-side segments from `segments_for`.
 
 >>> snap = fold([Add("X", "x#a#2026-11-22", {"exp": "x", "var": "a"}, {"visitors": 2.0})])
 >>> snap.variants[("x", "a")]["visitors"]
@@ -13,18 +15,24 @@ days) with `fold`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 __all__ = [
     "FEATURES",
+    "RECENT",
     "TABLES",
     "Add",
+    "ProfileChange",
+    "ProfileState",
     "Snapshot",
     "bucket_floor",
     "bucket_of",
     "fold",
+    "segments_for",
 ]
 
 # Counter tables: experience/variant/day, item, co-view pair, feature histogram.
@@ -32,6 +40,9 @@ TABLES = ("X", "I", "CV", "H")
 # Visitor features kept on the profile and histogrammed for server-side segments.
 FEATURES = ("value", "purchases", "visits")
 _INT_BUCKET_CAP = 1000
+# Co-views are counted against at most this many recently viewed items (writes stay bounded).
+RECENT = 5
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class Add(NamedTuple):
@@ -108,5 +119,48 @@ def bucket_floor(feature: str, bucket: int) -> float:
     (3.0, 89.51)
     """
     if feature == "value":
-        return 2.0 ** (bucket / 4.0) - 1.0
+        return math.pow(2.0, bucket / 4.0) - 1.0
     return float(bucket)
+
+
+# Changes and states are NamedTuples: a million are made per publish in the bench.
+class ProfileChange(NamedTuple):
+    """What one event adds to the visitor's profile."""
+
+    day: str
+    counts: Mapping[str, int] = _EMPTY
+    expo: Mapping[str, int] = _EMPTY
+    assign: Mapping[str, str] = _EMPTY
+    conv: Mapping[str, int] = _EMPTY
+    value: float = 0.0
+    viewed: str | None = None
+
+
+class ProfileState(NamedTuple):
+    """The profile's features before and after the change (as the sink applied it)."""
+
+    before: Mapping[str, float]
+    after: Mapping[str, float]
+    recent_before: Sequence[str]
+    segments_before: Sequence[str]
+    segments_after: Sequence[str]
+
+
+def segments_for(
+    features: Mapping[str, float], rules: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """Server-side segments whose threshold the features reach.
+
+    >>> segments_for({"value": 500.0}, {"high_value": {"feature": "value", "min": 300.0}})
+    ['high_value']
+    """
+    out = []
+    for name, rule in rules.items():
+        feature, minimum = rule.get("feature"), rule.get("min")
+        if (
+            isinstance(feature, str)
+            and isinstance(minimum, int | float | Decimal)
+            and features.get(feature, 0.0) >= float(minimum) > 0
+        ):
+            out.append(name)
+    return sorted(out)

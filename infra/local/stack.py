@@ -1,15 +1,17 @@
 """The backend on one machine: moto's server, the table (with its stream), the CDN bucket,
 site `demo-shop`, and the real handlers behind `.api(...)`.
 
-The dev server (infra/devserver.py) mounts `.api` at `/v1/`. When the learning loops
-(`lambdas/local/loops.py`) and their handlers exist, the stream poller and the publish
-timer run too, so events flow to counters and a republished ruleset as in AWS.
+The dev server (infra/local/devserver.py) mounts `.api` at `/v1/`. The stream poller and
+the publish timer (infra/local/loops.py) run too, so events flow to counters and a
+republished ruleset as in AWS.
+
+>>> backend = start_local_backend(port=0)               # doctest: +SKIP
+>>> backend.api("GET", "/v1/openapi.json", {}, b"")[0]  # doctest: +SKIP
+200
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import logging
 import os
 import secrets
@@ -20,17 +22,19 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from infra.local import DEMO_API_KEY, DEMO_SITE, api_adapter
+from infra.local.loops import PublishTimer, StreamPoller
 from lambdas.dal import admin
-from lambdas.dal.client import reset_clients
+from lambdas.dal.cdn import make_cdn_clients
+from lambdas.dal.client import make_client, reset_clients
 from lambdas.dal.store import Store, reset_store
-from lambdas.local import api_adapter
+from lambdas.handlers import aggregate, publish
+from lambdas.models import settings
 from lambdas.models.settings import reset_settings
 
-__all__ = ["DEMO_API_KEY", "DEMO_SITE", "LocalBackend", "start_local_backend"]
+__all__ = ["LocalBackend", "start_local_backend"]
 
-DEMO_SITE = "demo-shop"
-DEMO_API_KEY = "demo-ingest-key"  # local only; documented in docs/notes/backend-api.md
-log = logging.getLogger("perso.local")
+_REGION = "us-east-1"
 
 
 @dataclass
@@ -64,7 +68,8 @@ class LocalBackend:
         admin.configure_site(self.store, self.site, origins=self.origins, api_key=DEMO_API_KEY)
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1")
+        """A client of moto's server; the data access layer's own for DynamoDB and S3."""
+        return _client(service, self.endpoint_url)
 
     def stop(self) -> None:
         """Stop the loops and the server; put the process environment back as it was."""
@@ -72,27 +77,32 @@ class LocalBackend:
             loop.stop()
         self.loops.clear()
         self.server.stop()
-        for name, value in self.previous_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _restore_env(self.previous_env)
         self.previous_env.clear()
         _reset_caches()
+
+
+def _client(service: str, endpoint: str) -> Any:
+    if service == "dynamodb":
+        return make_client(endpoint, _REGION)
+    if service == "s3":
+        return make_cdn_clients(endpoint, endpoint, _REGION)[0]
+    # The stream poller's client: no Lambda reads streams through the data access layer.
+    return boto3.client(service, endpoint_url=endpoint, region_name=_REGION)
 
 
 def _env(endpoint: str, table: str, bucket: str, site: str) -> dict[str, str]:
     return {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "PERSO_TABLE": table,
-        "PERSO_DYNAMODB_ENDPOINT": endpoint,
-        "PERSO_S3_ENDPOINT": endpoint,
-        "PERSO_BUCKET": bucket,
+        "AWS_DEFAULT_REGION": _REGION,
+        settings.ENV_TABLE: table,
+        settings.ENV_DYNAMODB_ENDPOINT: endpoint,
+        settings.ENV_S3_ENDPOINT: endpoint,
+        settings.ENV_BUCKET: bucket,
         # A fresh key per stack: tokens from an earlier run are simply not valid.
-        "PERSO_TOKEN_KEY": secrets.token_urlsafe(32),
-        "PERSO_SITE_CACHE_SECONDS": "0",
+        settings.ENV_TOKEN_KEY: secrets.token_urlsafe(32),
+        settings.ENV_SITE_CACHE_SECONDS: "0",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -100,42 +110,34 @@ def _env(endpoint: str, table: str, bucket: str, site: str) -> dict[str, str]:
     }
 
 
+def _restore_env(previous: Mapping[str, str | None]) -> None:
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 def _reset_caches() -> None:
     reset_settings()
     reset_store()
     reset_clients()
-    for module, name in (
-        ("lambdas.handlers._learn_settings", "reset_learn_settings"),
-        ("lambdas.handlers.aggregate", "reset"),
-        # The publisher caches its S3/CloudFront/DynamoDB clients and bucket name: a
-        # second stack in the same process must not publish to the first one's server.
-        ("lambdas.handlers.publish", "reset"),
-    ):
-        with contextlib.suppress(ImportError, AttributeError):
-            getattr(importlib.import_module(module), name)()
+    aggregate.reset()
+    # The publisher caches its S3/CloudFront/DynamoDB clients and bucket name: a second
+    # stack in the same process must not publish to the first one's server.
+    publish.reset()
 
 
 def _start_loops(backend: LocalBackend, *, publish_interval: float) -> None:
-    """Start the aggregate stream poller and the publish timer, if those parts exist."""
-    try:
-        loops = importlib.import_module("lambdas.local.loops")
-        aggregate = importlib.import_module("lambdas.handlers.aggregate")
-    except ImportError as exc:
-        log.info("learning loops not available: %s", exc)
-        return
-    poller = loops.StreamPoller(
+    """Start the aggregate stream poller and the publish timer."""
+    poller = StreamPoller(
         backend.table,
         aggregate.handler,
         client=(backend.client("dynamodb"), backend.client("dynamodbstreams")),
     )
     poller.start()
     backend.loops.append(poller)
-    try:
-        publish = importlib.import_module("lambdas.handlers.publish")
-    except ImportError as exc:
-        log.info("publish timer not available: %s", exc)
-        return
-    timer = loops.PublishTimer(publish.handler, interval=publish_interval)
+    timer = PublishTimer(publish.handler, interval=publish_interval)
     timer.start()
     backend.loops.append(timer)
 
@@ -168,11 +170,9 @@ def start_local_backend(
         previous = {name: os.environ.get(name) for name in env}
         os.environ.update(env)
         _reset_caches()
-        ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+        ddb = _client("dynamodb", endpoint)
         admin.create_table(ddb, table)
-        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
-            Bucket=bucket
-        )
+        _client("s3", endpoint).create_bucket(Bucket=bucket)
         store = Store(ddb, table, site_cache_seconds=0)
         backend = LocalBackend(
             server, endpoint, table, bucket, site, env, store, previous_env=previous
@@ -184,10 +184,6 @@ def start_local_backend(
             _start_loops(backend, publish_interval=publish_interval)
     except BaseException:
         server.stop()
-        for name, value in locals().get("previous", {}).items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _restore_env(locals().get("previous", {}))
         raise
     return backend

@@ -35,28 +35,14 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LocalContext", "PublishTimer", "StreamPoller", "scheduled_event"]
+from infra.local.context import LocalContext
+
+__all__ = ["PublishTimer", "StreamPoller", "scheduled_event"]
 
 Handler = Callable[[dict[str, Any], Any], Any]
 log = logging.getLogger("perso.loops")
-
-
-@dataclass
-class LocalContext:
-    """The attributes of a Lambda context that Powertools and the handlers read."""
-
-    function_name: str
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = ""
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = ""
-    log_stream_name: str = ""
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 class _Loop:

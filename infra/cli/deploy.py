@@ -23,11 +23,18 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from edge.compiler import compile_file
 from infra.cdk.constants import OUTPUT_BUCKET, OUTPUT_DISTRIBUTION
+from infra.cli.errors import CommandError
+from lambdas.logic.publish import PublishError, deploy_ruleset, rollback_site
+from lambdas.models.cdn import pointer_key
+
+if TYPE_CHECKING:
+    from lambdas.dal.cdn import S3Cdn
 
 __all__ = ["Target", "register", "resolve_target"]
 
@@ -51,8 +58,6 @@ def resolve_target(
     region: str | None,
 ) -> Target:
     """The bucket and distribution from the options, else from the stack's outputs."""
-    from infra.cli import CommandError
-
     if bucket:
         return Target(bucket, distribution, endpoint_url, region)
     if not stack:
@@ -68,11 +73,13 @@ def resolve_target(
     )
 
 
+# boto3 (and lambdas.dal, which imports it) takes most of a second to import: only deploy
+# and rollback pay for it, so the functions below import it when they run.
+
+
 def _stack_outputs(stack: str, *, endpoint_url: str | None, region: str | None) -> dict[str, str]:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
-
-    from infra.cli import CommandError
 
     client = boto3.client("cloudformation", endpoint_url=endpoint_url, region_name=region)
     try:
@@ -82,7 +89,7 @@ def _stack_outputs(stack: str, *, endpoint_url: str | None, region: str | None) 
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
-def _cdn(target: Target) -> Any:
+def _cdn(target: Target) -> S3Cdn:
     from lambdas.dal.cdn import S3Cdn, make_cdn_clients
 
     s3, cloudfront = make_cdn_clients(target.endpoint_url, target.endpoint_url, target.region)
@@ -113,10 +120,7 @@ def deploy(
     as_json: JsonOpt = False,
 ) -> None:
     """Compile a ruleset and publish it: artifact first, pointer last, CDN invalidation."""
-    from edge.compiler import compile_file
-    from infra.cli import CommandError
     from lambdas.dal.cdn import CdnUnavailable
-    from lambdas.logic.publish import PublishError, deploy_ruleset
 
     result = compile_file(file)
     if result.problems or result.ruleset is None:
@@ -140,7 +144,7 @@ def deploy(
     elif outcome.changed:
         typer.echo(
             f"published {outcome.site} version {outcome.version} ({outcome.size} bytes): "
-            f"rulesets/{outcome.site}/latest.json"
+            f"{pointer_key(outcome.site)}"
         )
     else:
         typer.echo(f"{outcome.site} is unchanged (version {outcome.version}); nothing written")
@@ -159,9 +163,7 @@ def rollback(
     as_json: JsonOpt = False,
 ) -> None:
     """Point the site's latest.json back at an earlier artifact (a pointer write)."""
-    from infra.cli import CommandError
     from lambdas.dal.cdn import CdnUnavailable
-    from lambdas.logic.publish import PublishError, rollback_site
 
     if not _SITE.fullmatch(site):
         raise CommandError(f"site {site!r} is not a site id (lowercase letters, digits, '-').")

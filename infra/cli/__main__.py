@@ -1,0 +1,7 @@
+"""`python -m infra.cli ...` runs `perso ...`."""
+
+from __future__ import annotations
+
+from infra.cli import main
+
+main()

@@ -1,0 +1,113 @@
+"""What `perso dev` serves besides files: the CDN folder it builds at start (the bundle
+and every example ruleset, as `perso bundle` and `perso build` write them) and the event
+API of the local backend (infra/local/stack.py). Public names are re-exported by
+`infra.local.devserver`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+
+from edge.compiler import compile_file
+from infra import bundle as bundle_module
+from infra._bundle_snapshot import SnapshotUnavailable
+from infra.local.bucket import BucketMirror, now_iso, write_release
+
+__all__ = ["ApiHandler", "ApiResponse", "build_cdn", "local_api"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ApiResponse = tuple[int, Mapping[str, str], bytes]
+# (method, path with query, headers with lower-case names, body) -> (status, headers, body)
+ApiHandler = Callable[[str, str, Mapping[str, str], bytes], ApiResponse]
+
+
+# --- building the CDN folder ------------------------------------------------------------
+
+
+def build_cdn(
+    out: Path,
+    *,
+    examples: Path | None = None,
+    bundle: bool = True,
+    pyc: bool = True,
+    snapshot: bool = False,
+) -> list[str]:
+    """Fill `out` like the bucket: the runtime bundle, then every example ruleset.
+
+    `pyc` and `snapshot` pick the bundle's variant (precompiled stdlib, memory
+    snapshot). Returns one line per step for the console.
+    """
+    lines: list[str] = []
+    out.mkdir(parents=True, exist_ok=True)
+    if bundle:
+        lines.append(_build_bundle(out, pyc=pyc, snapshot=snapshot))
+    for yaml_file in sorted((examples or ROOT / "examples").glob("*.yaml")):
+        lines.append(_build_ruleset(yaml_file, out))
+    return lines
+
+
+def _build_bundle(out: Path, *, pyc: bool, snapshot: bool) -> str:
+    try:
+        result = bundle_module.build_bundle(out=out, pyc=pyc, snapshot=snapshot)
+    except SnapshotUnavailable as exc:
+        # A newcomer without Chromium still gets the demo: the same runtime, no snapshot.
+        try:
+            result = bundle_module.build_bundle(out=out, pyc=pyc, snapshot=False)
+        except (bundle_module.BundleError, OSError) as again:
+            return f"bundle: not built ({again}); pages keep their defaults"
+        return f"bundle: {result} (no memory snapshot: {exc}; serving the .pyc runtime instead)"
+    except (bundle_module.BundleError, OSError) as exc:
+        # The demo still serves its defaults; the console says why perso is absent.
+        return f"bundle: not built ({exc}); pages keep their defaults"
+    return f"bundle: {result}"
+
+
+def _build_ruleset(yaml_file: Path, out: Path) -> str:
+    result = compile_file(yaml_file)
+    if result.problems or result.ruleset is None:
+        problems = "; ".join(str(p) for p in result.problems)
+        return f"{yaml_file.name}: not built ({problems})"
+    site = result.ruleset.site
+    artifact = write_release(out, result.ruleset, published_at=now_iso()).artifact
+    size = len(artifact.data)
+    return f"{yaml_file.name}: rulesets/{site}/{artifact.sha256[:12]}… ({size} bytes)"
+
+
+# --- the API hook -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def local_api(
+    *,
+    origin_ports: Iterable[int] = (),
+    cdn_dir: Path | None = None,
+    examples: Path | None = None,
+) -> Iterator[ApiHandler]:
+    """The event API of the local backend: started, and stopped on exit.
+
+    `origin_ports` are the ports of pages allowed to send events (the dev server's).
+    With `cdn_dir`, the backend's CDN bucket is seeded from that folder and the example
+    sources (so its publisher has something to republish), and whatever the publisher
+    writes to the bucket is mirrored back into the folder the dev server serves.
+    A backend that fails to start raises, so the caller can say why.
+    """
+    # Imported here, not with the module: moto is slow to import, and `perso dev
+    # --no-api`, the tests that bring their own API and `perso --help` never need it.
+    from infra.local.stack import start_local_backend
+
+    backend = start_local_backend(port=0, origin_ports=list(origin_ports))
+    mirror: BucketMirror | None = None
+    try:
+        if cdn_dir is not None:
+            mirror = BucketMirror(backend.client("s3"), backend.bucket, cdn_dir)
+            mirror.seed(examples or ROOT / "examples")
+            mirror.start()
+        api: ApiHandler = backend.api
+        yield api
+    finally:
+        if mirror is not None:
+            mirror.stop()
+        backend.stop()
