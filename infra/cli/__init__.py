@@ -1,7 +1,7 @@
 """The `perso` command: validate, build, simulate, bundle, serve and deploy rulesets.
 
-Owns the Typer app and its commands, one module per family (`ruleset`, `dev`, `deploy`;
-`bundle` and `snippet` come from `infra.bundle`), and `errors`, which they all raise
+Owns the Typer app and its commands, one module per family (`ruleset`, `bundle` (with
+`snippet`), `dev`, `deploy`), and `errors`, which they all raise
 through. May import `edge`, `lambdas`, `infra.local`, `infra.bundle` and `infra.cdk`
 (its constants); nothing imports this package but the `perso` script and tests.
 
@@ -20,8 +20,7 @@ from collections.abc import Sequence
 
 import typer
 
-from infra import bundle
-from infra.cli import deploy, dev, ruleset
+from infra.cli import bundle, deploy, dev, ruleset
 from infra.cli.errors import ABORTS, CLICK_ERRORS, EXIT_PROBLEM, USAGE_ERRORS, CommandError
 
 __all__ = ["CommandError", "app", "main"]

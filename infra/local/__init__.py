@@ -5,8 +5,9 @@ CloudFront's headers from `_static`), the CDN folder it serves (`devstack`, `buc
 the backend behind `/v1/` (`stack`: moto's server, the table, the bucket and the real
 handlers through `api_adapter`, fed by the stream poller and publish timer of `loops`).
 
-May import `edge`, `lambdas` (handlers, dal, models), `infra.bundle` and
-`infra.snippet_html`, boto3 and moto; never `infra.cli` (the command imports this).
+May import `edge`, `lambdas` (handlers, dal, models), `infra.bundle` (its face:
+`build_bundle`, `snippet_html`), boto3 and moto; never `infra.cli` (the command imports
+this).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
                api   http://127.0.0.1:8080/v1/    (infra.local)
 
 - `/` serves `demo/` (the demo pages carry `<!--perso:snippet-->`, replaced by the
-  embed code of `infra.snippet_html` so the demo always runs the current stub);
+  embed code of `infra.bundle.snippet` so the demo always runs the current stub);
 - `/cdn/` serves a folder laid out like the S3 bucket (`perso.js`, `runtime/<v>/`,
   `rulesets/<site>/`), built at start from the bundle and `examples/*.yaml`;
 - `/v1/` goes to an API callable `(method, path, headers, body) -> (status, headers,
@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from infra.bundle import snippet_html
 from infra.local import DEMO_SITE
 from infra.local._static import (
     CompressionCache,
@@ -44,7 +45,6 @@ from infra.local._static import (
     is_compressible,
 )
 from infra.local.devstack import ApiHandler, ApiResponse, build_cdn, local_api
-from infra.snippet_html import snippet_html
 
 __all__ = [
     "DEFAULT_PORT",
@@ -319,7 +319,7 @@ def _resolve(base: Path, rel: str) -> Path | None:
 
 
 def _default_snippet(site: str, cdn: str, api: str) -> str:
-    """The embed code from `infra.snippet_html`."""
+    """The embed code from `infra.bundle.snippet`."""
     return snippet_html(site=site, cdn=cdn, api=api)
 
 

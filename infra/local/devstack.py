@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from edge.compiler import compile_file
-from infra import bundle as bundle_module
-from infra._bundle_snapshot import SnapshotUnavailable
+from infra.bundle import BundleError, SnapshotUnavailable, build_bundle
 from infra.local.bucket import BucketMirror, now_iso, write_release
 
 __all__ = ["ApiHandler", "ApiResponse", "build_cdn", "local_api"]
@@ -51,15 +50,15 @@ def build_cdn(
 
 def _build_bundle(out: Path, *, pyc: bool, snapshot: bool) -> str:
     try:
-        result = bundle_module.build_bundle(out=out, pyc=pyc, snapshot=snapshot)
+        result = build_bundle(out=out, pyc=pyc, snapshot=snapshot)
     except SnapshotUnavailable as exc:
         # A newcomer without Chromium still gets the demo: the same runtime, no snapshot.
         try:
-            result = bundle_module.build_bundle(out=out, pyc=pyc, snapshot=False)
-        except (bundle_module.BundleError, OSError) as again:
+            result = build_bundle(out=out, pyc=pyc, snapshot=False)
+        except (BundleError, OSError) as again:
             return f"bundle: not built ({again}); pages keep their defaults"
         return f"bundle: {result} (no memory snapshot: {exc}; serving the .pyc runtime instead)"
-    except (bundle_module.BundleError, OSError) as exc:
+    except (BundleError, OSError) as exc:
         # The demo still serves its defaults; the console says why perso is absent.
         return f"bundle: not built ({exc}); pages keep their defaults"
     return f"bundle: {result}"

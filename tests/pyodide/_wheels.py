@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.wheel import write_wheel
+from infra.bundle.wheel import write_wheel
 
 __all__ = ["CACHE", "PLATFORM", "ensure_wheels", "pinned"]
 

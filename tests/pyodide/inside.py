@@ -23,7 +23,7 @@ from edge.model import Ruleset
 
 __all__: list[str] = []
 
-# run.py copies the browser wheel (infra.wheel, include_compiler=False) here.
+# run.py copies the browser wheel (infra.bundle.wheel, include_compiler=False) here.
 BROWSER_WHEEL_DIR = Path("/browser-wheel")
 
 

@@ -22,7 +22,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from infra.wheel import build_edge_wheel
+from infra.bundle.wheel import build_edge_wheel
 from tests.pyodide._wheels import CACHE, ensure_wheels
 
 __all__ = [

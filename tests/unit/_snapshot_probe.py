@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from infra._bundle_snapshot import CHROMIUM, CHROMIUM_ARGS
+from infra.bundle.snapshot import CHROMIUM, CHROMIUM_ARGS
 
 __all__ = ["restore_twice", "run_real_worker", "serve"]
 

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from edge import artifact
 from edge.model import Experience, Ruleset, Slot, Variant
-from infra._bundle_runtime import CORE_FILES, CORE_STDLIB, PYC_STDLIB, STDLIB_CORE, sha256_file
 from infra.bundle import Bundle, BundleError, build_bundle, runtime_version
+from infra.bundle.runtime import CORE_FILES, CORE_STDLIB, PYC_STDLIB, STDLIB_CORE, sha256_file
 from infra.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,12 +73,36 @@ def test_lock_entries_point_at_files_with_matching_sha256(bundle: Bundle) -> Non
     assert lock["perso"]["stdlib"] == CORE_STDLIB
 
 
+def test_lock_is_pyodide_locks_format_and_msgpack_still_needs_the_hand(
+    bundle: Bundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyodide_lock.utils
+    from pyodide_lock import PyodideLockSpec
+
+    # Given the shipped lock without perso's block, pyodide-lock reads it as its own
+    lock = _lock(bundle)
+    spec = PyodideLockSpec.from_dict({k: v for k, v in lock.items() if k != "perso"})
+    spec.check_wheel_filenames()
+    # The tool still refuses msgpack's PEP 783 tag (when it stops refusing, let
+    # infra/bundle/lock.py hand the wheel to the tool and drop HandLocked) ...
+    msgpack = bundle.runtime_dir / lock["packages"]["msgpack"]["file_name"]
+    without = PyodideLockSpec(
+        info=spec.info, packages={k: v for k, v in spec.packages.items() if k != "msgpack"}
+    )
+    with pytest.raises(RuntimeError, match="don't match Python version in lockfile"):
+        pyodide_lock.utils.add_wheels_to_spec(without, [msgpack])
+    # ... and the hand-written entry is exactly what it writes once its tag check is skipped
+    monkeypatch.setattr(pyodide_lock.utils, "_check_wheel_compatible", lambda path, info: None)
+    made = pyodide_lock.utils.add_wheels_to_spec(without, [msgpack], base_path=msgpack.parent)
+    assert made.packages["msgpack"].to_dict() == lock["packages"]["msgpack"]
+
+
 def test_edge_wheel_leaves_the_compiler_out(bundle: Bundle) -> None:
     entry = _lock(bundle)["packages"]["perso-edge"]
     with zipfile.ZipFile(bundle.runtime_dir / entry["file_name"]) as wheel:
         names = wheel.namelist()
-    assert "edge/bridge.py" in names and "edge/decide.py" in names
-    assert "edge/compiler.py" not in names
+    assert "edge/bridge.py" in names and any(n.startswith("edge/decide") for n in names)
+    assert not any(n == "edge/compiler.py" or n.startswith("edge/compiler/") for n in names)
 
 
 def _top(name: str) -> str:
@@ -308,10 +332,10 @@ def test_real_worker_restores_the_snapshot_and_decides(bundle: Bundle) -> None:
 @pytest.fixture
 def no_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A machine without Chromium (and no snapshot cached for this tree yet)."""
-    from infra import _bundle_snapshot
+    from infra.bundle import snapshot
 
-    monkeypatch.setattr(_bundle_snapshot, "CHROMIUM", tmp_path / "no-chromium")
-    monkeypatch.setattr(_bundle_snapshot, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(snapshot, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(snapshot, "CACHE", tmp_path / "cache")
 
 
 @pytest.mark.usefixtures("no_chromium")

@@ -1,4 +1,4 @@
-"""The `edge` wheel (infra/wheel.py): contents, the compiler's exclusion, reproducibility."""
+"""The `edge` wheel (infra/bundle/wheel.py): contents, the compiler's exclusion, reproducibility."""
 
 from __future__ import annotations
 
@@ -8,16 +8,35 @@ import subprocess
 import sys
 import zipfile
 from email.parser import Parser
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
-from infra.wheel import COMPILER_ONLY, EDGE_DIR, build_edge_wheel, edge_files, write_wheel
+from infra.bundle.wheel import (
+    COMPILER_ONLY,
+    COMPILER_PACKAGE,
+    EDGE_DIR,
+    build_edge_wheel,
+    edge_files,
+    write_wheel,
+)
 
 __all__: list[str] = []
 
-SOURCES = sorted(p.name for p in EDGE_DIR.glob("*.py"))
-COMPILER_SOURCES = [n for n in SOURCES if any(Path(n).match(p) for p in COMPILER_ONLY)]
+# Every source of the package as a path inside edge/ ("bridge.py", "compiler/x.py").
+SOURCES = sorted(
+    p.relative_to(EDGE_DIR).as_posix()
+    for p in EDGE_DIR.rglob("*.py")
+    if "__pycache__" not in p.parts
+)
+# The compiler: the edge/compiler/ package once it exists, the flat modules before it
+# (keep only the first branch once edge/compiler/ has landed).
+if (EDGE_DIR / COMPILER_PACKAGE).is_dir():
+    COMPILER_SOURCES = [n for n in SOURCES if n.startswith(f"{COMPILER_PACKAGE}/")]
+else:
+    COMPILER_SOURCES = [
+        n for n in SOURCES if "/" not in n and any(PurePosixPath(n).match(p) for p in COMPILER_ONLY)
+    ]
 
 
 def _names(wheel: Path) -> list[str]:
@@ -63,8 +82,28 @@ def test_browser_wheel_leaves_the_compiler_out(browser_wheel: Path) -> None:
     for source in SOURCES:
         expected = source not in COMPILER_SOURCES
         assert (f"edge/{source}" in names) is expected, source
-    assert "edge/compiler.py" not in names
+    assert not any(n == "edge/compiler.py" or n.startswith("edge/compiler/") for n in names)
     assert not any(n.startswith("edge/_yaml") for n in names)
+
+
+def test_a_compiler_package_is_left_out_whole(tmp_path: Path) -> None:
+    # Given the layout edge/ is moving to: the compiler in a package of its own, and a
+    # module whose name the flat layout's list would have matched
+    sources = ["__init__.py", "bridge.py", "schema.py", "compiler/__init__.py"]
+    sources += ["compiler/_yaml.py", "decide/__init__.py"]
+    for name in sources:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    # Then the browser wheel leaves out that folder, and only it
+    assert sorted(edge_files(tmp_path)) == [
+        "edge/__init__.py",
+        "edge/bridge.py",
+        "edge/decide/__init__.py",
+        "edge/schema.py",
+    ]
+    assert sorted(edge_files(tmp_path, include_compiler=True)) == sorted(
+        f"edge/{n}" for n in sources
+    )
 
 
 def test_test_wheel_holds_every_source(test_wheel: Path) -> None:
