@@ -17,7 +17,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from edge._regex import backtracking_risk, translate
 from edge._yaml import LineDict, LineList, plain
+from edge.limits import MAX_CONDITION_DEPTH
 
 __all__ = ["CONDITION_OPERATORS", "VALUE_OPERATORS", "SegmentInliner", "kind_of"]
 
@@ -56,9 +58,16 @@ class SegmentInliner:
         self._done: dict[str, dict[str, Any]] = {}
         self._cycles: set[frozenset[str]] = set()
         self._stack: list[str] = []
+        # Levels each inlined segment takes, and the deepest level reached so far (the
+        # level count of a segment being inlined is read from it).
+        self._heights: dict[str, int] = {}
+        self._deepest = 0
 
-    def segment(self, name: str, *, line: int) -> dict[str, Any]:
-        """The segment `name`, fully inlined (an empty condition if it is broken)."""
+    def segment(self, name: str, *, line: int, depth: int = 1) -> dict[str, Any]:
+        """The segment `name`, fully inlined (an empty condition if it is broken).
+
+        `depth` is the level where it is used: a segment counts where it is inlined.
+        """
         if name in self._done:
             return self._done[name]
         if name in self._stack:
@@ -68,17 +77,28 @@ class SegmentInliner:
                 self._report((line, f"segment cycle: {' -> '.join(cycle)}."))
             return {}
         self._stack.append(name)
+        deepest, self._deepest = self._deepest, depth
         try:
             source = self._segments[name]
-            result = self.inline(source, line=line, where=f"segment {name!r}")
+            result = self.inline(source, line=line, where=f"segment {name!r}", depth=depth)
         finally:
             self._stack.pop()
+            self._heights[name] = self._deepest - depth + 1
+            self._deepest = max(deepest, self._deepest)
         self._done[name] = result
         return result
 
-    def inline(self, condition: Any, *, line: int, where: str = "condition") -> dict[str, Any]:
-        """A checked copy of `condition` with every `$segment` replaced."""
+    def inline(
+        self, condition: Any, *, line: int, where: str = "condition", depth: int = 1
+    ) -> dict[str, Any]:
+        """A checked copy of `condition` with every `$segment` replaced.
+
+        `depth` is the level of `condition` (1 at the top): past `MAX_CONDITION_DEPTH`
+        the rest is refused, so neither this nor `decide` recurses without bound.
+        """
         if condition is None:
+            return {}
+        if not self._shallow(depth, line=line, where=where):
             return {}
         if not isinstance(condition, dict):
             self._report(
@@ -91,15 +111,19 @@ class SegmentInliner:
         for key, value in condition.items():
             key_line = _line(condition, key, line)
             if key == "$segment":
-                parts.append(self._reference(value, line=key_line, where=where))
+                parts.append(self._reference(value, line=key_line, where=where, depth=depth))
             elif key in ("$and", "$or", "$nor"):
-                rest[key] = self._condition_list(key, value, line=key_line, where=where)
+                rest[key] = self._condition_list(
+                    key, value, line=key_line, where=where, depth=depth + 1
+                )
             elif key == "$not":
-                rest[key] = self.inline(value, line=key_line, where=f"{where}, $not")
+                rest[key] = self.inline(
+                    value, line=key_line, where=f"{where}, $not", depth=depth + 1
+                )
             elif key.startswith("$"):
                 self._report((key_line, f"unknown condition operator {key!r} in {where}."))
             else:
-                rest[key] = self._value(key, value, line=key_line, where=where)
+                rest[key] = self._value(key, value, line=key_line, where=where, depth=depth)
         if not parts:
             return rest
         # `{$segment: a, device.type: mobile}` means both must hold.
@@ -107,7 +131,7 @@ class SegmentInliner:
             parts.append(rest)
         return parts[0] if len(parts) == 1 else {"$and": parts}
 
-    def _reference(self, name: Any, *, line: int, where: str) -> dict[str, Any]:
+    def _reference(self, name: Any, *, line: int, where: str, depth: int) -> dict[str, Any]:
         if not isinstance(name, str):
             self._report((line, f"$segment in {where} must name a segment, not {kind_of(name)}."))
             return {}
@@ -115,18 +139,35 @@ class SegmentInliner:
             known = ", ".join(sorted(self._segments)) or "none are defined"
             self._report((line, f"unknown segment {name!r} in {where} (segments: {known})."))
             return {}
-        return self.segment(name, line=line)
+        # Counted one level down: beside other keys it lands in an `$and`.
+        known_height = self._heights.get(name)
+        if known_height is not None and not self._shallow(
+            depth + known_height, line=line, where=f"{where}, with segment {name!r} inlined"
+        ):
+            return {}
+        return self.segment(name, line=line, depth=depth + 1)
 
-    def _condition_list(self, op: str, value: Any, *, line: int, where: str) -> list[Any]:
+    def _shallow(self, depth: int, *, line: int, where: str) -> bool:
+        if depth <= MAX_CONDITION_DEPTH:
+            self._deepest = max(self._deepest, depth)
+            return True
+        self._report(
+            (line, f"{where} nests conditions more than {MAX_CONDITION_DEPTH} levels deep.")
+        )
+        return False
+
+    def _condition_list(
+        self, op: str, value: Any, *, line: int, where: str, depth: int
+    ) -> list[Any]:
         if not isinstance(value, list):
             self._report((line, f"{op} in {where} must be a list of conditions."))
             return []
         return [
-            self.inline(item, line=_line(value, i, line), where=f"{where}, {op}[{i}]")
+            self.inline(item, line=_line(value, i, line), where=f"{where}, {op}[{i}]", depth=depth)
             for i, item in enumerate(value)
         ]
 
-    def _value(self, path: str, value: Any, *, line: int, where: str) -> Any:
+    def _value(self, path: str, value: Any, *, line: int, where: str, depth: int) -> Any:
         """An attribute's test: a literal, or an object of value operators."""
         if not isinstance(value, dict) or not value:
             return plain(value)
@@ -152,27 +193,38 @@ class SegmentInliner:
                     (op_line, f"$type {arg!r} in {here} is not one of {', '.join(sorted(_TYPES))}.")
                 )
             elif op == "$elemMatch":
-                out[op] = self._elem_match(arg, line=op_line, where=here)
+                out[op] = self._elem_match(arg, line=op_line, where=here, depth=depth + 1)
             elif op in ("$not", "$size"):
-                out[op] = self._value(path, arg, line=op_line, where=where)
+                if self._shallow(depth + 1, line=op_line, where=here):
+                    out[op] = self._value(path, arg, line=op_line, where=where, depth=depth + 1)
             else:
                 out[op] = plain(arg)
         return out
 
-    def _elem_match(self, arg: Any, *, line: int, where: str) -> Any:
+    def _elem_match(self, arg: Any, *, line: int, where: str, depth: int) -> Any:
         operators_only = isinstance(arg, dict) and arg and all(k.startswith("$") for k in arg)
         if operators_only and not set(arg) & CONDITION_OPERATORS - {"$not"}:
-            return self._value("$elemMatch", arg, line=line, where=where)
-        return self.inline(arg, line=line, where=f"{where}, $elemMatch")
+            if not self._shallow(depth, line=line, where=where):
+                return {}
+            return self._value("$elemMatch", arg, line=line, where=where, depth=depth)
+        return self.inline(arg, line=line, where=f"{where}, $elemMatch", depth=depth)
 
     def _regex(self, op: str, pattern: Any, *, line: int, where: str) -> Any:
         if not isinstance(pattern, str):
             self._report((line, f"{op} in {where} needs a pattern string, not {kind_of(pattern)}."))
             return pattern
+        ignore_case = op.endswith("i")
         try:
-            re.compile(pattern)
-        except re.error as exc:
+            # The operators' own reading (JavaScript's named groups included).
+            re.compile(translate(pattern), re.IGNORECASE if ignore_case else 0)
+        except (re.error, RecursionError, OverflowError, ValueError) as exc:
             self._report((line, f"invalid regex {pattern!r} in {where}: {exc}."))
+            return pattern
+        risk = backtracking_risk(pattern, ignore_case=ignore_case)
+        if risk is not None:
+            self._report(
+                (line, f"regex {pattern!r} in {where} can take minutes on some values: {risk}.")
+            )
         return pattern
 
 

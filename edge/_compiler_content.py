@@ -9,9 +9,12 @@ The shapes (what `decide` and the browser runtime receive, after normalizing):
 | `attrs` | `{name: value}`; value a string, number, bool, or null to remove | strings or null |
 | `class` | `{add: name or [names], remove: name or [names]}` | `{add: [...], remove: [...]}` |
 | `hide` | `true` | `true` |
-| `redirect` | a URL: `/path`, `https://...` (no `javascript:`/`data:`) | same |
+| `redirect` | `/path`, `?query`, or another site in full: `https://...` | same |
 | `data` | any mapping, handed to `perso.on("decision")` callbacks | same |
 | `recommend` | `{list: popular, count: 4, exclude_viewed: true, title: ...}` | defaults filled |
+
+Which attribute names and values `attrs` may use, and which redirect targets leave
+the site, is decided in `edge._compiler_dom` (mirrored by the browser runtime).
 
 Several kinds may be combined (`{text: ..., class: {add: promo}}`), except `text` with
 `html`, and `redirect` stands alone.
@@ -28,6 +31,8 @@ from collections.abc import Callable
 from typing import Any
 
 from edge._compiler_conditions import kind_of
+from edge._compiler_dom import attr_problem, redirect_problem
+from edge._content import PLACEHOLDER
 from edge._yaml import plain
 from edge.model import CONTENT_KINDS
 
@@ -118,17 +123,17 @@ def _attrs(value: Any, at: int, where: str, report: Report) -> Any:
         if not _ATTR_NAME.match(name):
             report((here, f"{name!r} in {where} is not an attribute name."))
             ok = False
-        elif name.lower().startswith("on"):
-            report((here, f"{where} cannot set the event handler attribute {name!r}."))
-            ok = False
         elif attr is not None and not isinstance(attr, str | int | float | bool):
             report((here, f"attribute {name!r} in {where} must be text, not {kind_of(attr)}."))
             ok = False
-        elif isinstance(attr, str) and _BAD_URL.match(attr):
-            report((here, f"attribute {name!r} in {where} cannot be a javascript: or data: URL."))
-            ok = False
         else:
-            out[name] = None if attr is None else _attr_text(attr)
+            text = None if attr is None else _attr_text(attr)
+            problem = attr_problem(name, text)
+            if problem is not None:
+                report((here, f"{where} cannot set the attribute {name!r}: {problem}."))
+                ok = False
+            else:
+                out[name] = text
     return out if ok else _INVALID
 
 
@@ -171,12 +176,15 @@ def _hide(value: Any, at: int, where: str, report: Report) -> Any:
 def _redirect(value: Any, at: int, where: str, report: Report) -> Any:
     if _string(value, at, where, report) is _INVALID:
         return _INVALID
-    if _BAD_URL.match(value) or not value.strip():
-        report((at, f"{where} must be a page URL (/path or https://...), not {value!r}."))
-        return _INVALID
-    if not value.startswith(("/", "?", "https://", "http://")):
-        report((at, f"{where} must start with /, ?, https:// or http://, not {value!r}."))
-        return _INVALID
+    # Placeholders are filled percent-encoded (never a "/", "\\" or ":"), or by their
+    # fallback when the context has no value: the fallbacks are the worst case
+    # ("/{page.query.x|/evil.example}" becomes "//evil.example").
+    for target in dict.fromkeys((value, PLACEHOLDER.sub(lambda m: m.group(2) or "", value))):
+        problem = redirect_problem(target)
+        if problem is not None:
+            shown = repr(value) if target == value else f"{value!r} (as {target!r})"
+            report((at, f"{where} {shown} {problem}."))
+            return _INVALID
     return value
 
 

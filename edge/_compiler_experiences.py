@@ -9,6 +9,7 @@ from edge._compiler_base import Checker, is_int, is_number
 from edge._compiler_conditions import SegmentInliner, kind_of
 from edge._compiler_content import check_content
 from edge._compiler_time import resolve
+from edge.limits import MAX_VARIANTS
 from edge.model import (
     ALLOCATIONS,
     CONSENT_PURPOSES,
@@ -181,6 +182,15 @@ class ExperienceChecker(Checker):
         if "max" not in raw:
             self.report((raw.line, f"{where} frequency needs max (exposures per period)."))
         most = self.count(raw.get("max"), line=raw.line_of("max"), where=f"{where} frequency max")
+        if raw.get("per") == "view":
+            self.report(
+                (
+                    raw.line_of("per"),
+                    f"{where} frequency per view can never hold (an experience shows once per "
+                    f"page view); use one of: {', '.join(FREQUENCY_PERIODS)}.",
+                )
+            )
+            return None
         per = self.choice(
             raw.get("per", "day"),
             FREQUENCY_PERIODS,
@@ -193,6 +203,14 @@ class ExperienceChecker(Checker):
         raw = spec.get("variants")
         if not isinstance(raw, _yaml.LineList) or not raw:
             self.report((spec.line_of("variants"), f"{where} needs a non-empty list of variants."))
+            return ()
+        if len(raw) > MAX_VARIANTS:
+            self.report(
+                (
+                    spec.line_of("variants"),
+                    f"{where} has {len(raw)} variants; the limit is {MAX_VARIANTS}.",
+                )
+            )
             return ()
         parsed: list[tuple[str, float | None, dict[str, Any] | None]] = []
         seen: set[str] = set()

@@ -31,6 +31,7 @@ from edge.types import Attributes, Content, Profile
 
 __all__ = [
     "DEFAULT_RECOMMEND_COUNT",
+    "PLACEHOLDER",
     "ContentFiller",
     "Recommender",
     "catalog_items",
@@ -43,7 +44,7 @@ __all__ = [
 
 DEFAULT_RECOMMEND_COUNT = 4
 # A path is letters, digits, `_`, `-` and dots; the fallback is anything but braces.
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)(?:\|([^{}]*))?\}")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)(?:\|([^{}]*))?\}")
 _MAX_DEPTH = 16
 
 
@@ -96,7 +97,7 @@ class _Template:
     def parse(cls, text: str, escape: Escape) -> _Template:
         parts: list[str | tuple[tuple[str, ...], str]] = []
         last = 0
-        for match in _PLACEHOLDER.finditer(text):
+        for match in PLACEHOLDER.finditer(text):
             parts.append(text[last : match.start()])
             fallback = match.group(2) or ""
             # The fallback is author-written, but an `html` fallback is escaped too,
@@ -135,7 +136,7 @@ def _walk(attributes: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 # held placeholders; `_render` rebuilds only what holds a template.
 def _compile(value: Any, escape: Escape, depth: int) -> tuple[Any, bool]:
     if isinstance(value, str):
-        if "{" in value and _PLACEHOLDER.search(value):
+        if "{" in value and PLACEHOLDER.search(value):
             return _Template.parse(value, escape), True
         return value, False
     if depth >= _MAX_DEPTH:
@@ -198,7 +199,7 @@ def fill_content(content: Content, context: Mapping[str, Any]) -> Content:
 def has_placeholders(value: Any, depth: int = 0) -> bool:
     """Whether any string inside `value` holds a placeholder (checked once per ruleset)."""
     if isinstance(value, str):
-        return _PLACEHOLDER.search(value) is not None
+        return PLACEHOLDER.search(value) is not None
     if depth >= _MAX_DEPTH:
         return False
     if isinstance(value, dict):

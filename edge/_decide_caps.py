@@ -4,10 +4,12 @@ Periods are ROLLING windows ending at `now`, not calendar periods:
 
 | per | counts exposures of this experience ... |
 |---|---|
-| `view` | on this page view (an experience fills one slot once, so only `max: 0` holds) |
-| `session` | since `profile["session"]["started"]` (none without a session) |
+| `session` | since `profile["session"]["started"]`, up to now (none without a session) |
 | `day` / `week` / `month` | in the last 24 h / 7 x 24 h / 30 x 24 h (`(now - w, now]`) |
-| `lifetime` | ever (as far as the device remembers) |
+| `lifetime` | ever, up to now (as far as the device remembers) |
+
+No window reaches past `now`: an exposure stamped later (a device clock that was
+ahead, then corrected) counts from that moment on, never before.
 
 Why rolling: a calendar day needs the visitor's time zone database (Pyodide does not
 ship tzdata by default), and a visitor crossing midnight or travelling would get a
@@ -15,7 +17,10 @@ fresh allowance at an arbitrary moment; a rolling window is exact, cheap and nee
 nothing but the timestamps. Timestamps are ISO-8601 strings (no offset = UTC) or
 epoch seconds; anything unreadable is ignored, never fatal.
 
->>> exposures_within(["2026-11-22T10:00:00Z", "junk"], since=0.0)
+>>> from edge.model import Frequency
+>>> moment = parse_timestamp("2026-11-22T10:00:00Z")
+>>> exposure_count(Frequency(max=1, per="day"), "x",
+...                {"exposures": {"x": ["2026-11-22T10:00:00Z", "junk"]}}, moment + 60)[0]
 1
 """
 
@@ -31,8 +36,8 @@ from edge.types import Profile
 __all__ = [
     "PERIOD_SECONDS",
     "cap_reached",
+    "effective_cap",
     "exposure_count",
-    "exposures_within",
     "parse_timestamp",
     "session_exposures",
     "session_started",
@@ -66,18 +71,6 @@ def parse_timestamp(value: Any) -> float | None:
     return number if number == number and abs(number) < 1e12 else None
 
 
-def exposures_within(timestamps: Any, *, since: float) -> int:
-    """How many readable timestamps are at or after `since`."""
-    if not isinstance(timestamps, list):
-        return 0
-    count = 0
-    for value in timestamps:
-        moment = parse_timestamp(value)
-        if moment is not None and moment >= since:
-            count += 1
-    return count
-
-
 def session_started(profile: Profile) -> float | None:
     session = profile.get("session")
     return parse_timestamp(session.get("started")) if isinstance(session, dict) else None
@@ -93,26 +86,46 @@ def session_exposures(profile: Profile) -> int:
 
 
 _ALWAYS = (float("-inf"), float("inf"))
+_INFINITY = float("inf")
 
 
-def _rolling(timestamps: Any, *, now: float, window: float) -> tuple[int, float, float]:
-    # The window is (now - window, now]: an exposure counts while now < ts + window.
-    # Besides the count, the span [low, high) in which it stays the same: a counted
-    # exposure leaves at ts + window, an older one left then. The result cache uses it
-    # to know how long a cached result holds.
-    count, low, high = 0, float("-inf"), float("inf")
+def effective_cap(frequency: Frequency | None) -> Frequency | None:
+    """The cap `decide` applies: None for none, and for `per: view`.
+
+    `view` is no longer a period (an experience fills one slot once per view, so a
+    per-view cap never held; the compiler refuses it). An older artifact may still
+    carry one: it is no cap, which is what it always did, where counting it as
+    `lifetime` (like other unknown periods) would hide experiences that showed.
+    """
+    return None if frequency is None or frequency.per == "view" else frequency
+
+
+def _in_window(
+    timestamps: Any, *, now: float, window: float, started: float = -_INFINITY
+) -> tuple[int, float, float]:
+    # Exposures in (now - window, now], none before `started`; with the span [low, high)
+    # in which that count stays the same (the result cache's time to live): a counted
+    # exposure entered at ts and leaves at ts + window, an older one left at ts + window,
+    # and one stamped after now (a device clock that stepped back) enters at ts.
+    count, low, high = 0, -_INFINITY, _INFINITY
     if not isinstance(timestamps, list):
         return count, low, high
     since = now - window
     for value in timestamps:
         moment = parse_timestamp(value)
-        if moment is None:
-            continue
-        if moment > since:
+        if moment is None or moment < started:
+            continue  # unreadable, or before the session: never counts
+        if moment > now:
+            if moment < high:
+                high = moment
+        elif moment > since:
             count += 1
-            high = min(high, moment + window)
-        else:
-            low = max(low, moment + window)
+            if moment > low:
+                low = moment
+            if moment + window < high:
+                high = moment + window
+        elif moment + window > low:
+            low = moment + window
     return count, low, high
 
 
@@ -121,23 +134,21 @@ def exposure_count(
 ) -> tuple[int, float, float]:
     """Exposures of one experience that count against its cap at `now`.
 
-    Returns (count, low, high): the count is the same for any moment in [low, high).
+    Every window ends at `now`: an exposure stamped later (the device clock stepped
+    back) does not count yet, for any period. Returns (count, low, high): the count is
+    the same for any moment in [low, high).
     """
-    per = frequency.per
-    if per == "view":
-        return 0, *_ALWAYS
     exposures = profile.get("exposures")
     timestamps = exposures.get(experience_id) if isinstance(exposures, dict) else None
+    per = frequency.per
     if per == "session":
         started = session_started(profile)
-        count = 0 if started is None else exposures_within(timestamps, since=started)
-        return count, *_ALWAYS
-    window = PERIOD_SECONDS.get(per)
-    if window is None:
-        # "lifetime", or an unknown period (a newer artifact?): count everything;
-        # capping too much is the safe side of a limit the marketer asked for.
-        return exposures_within(timestamps, since=float("-inf")), *_ALWAYS
-    return _rolling(timestamps, now=now, window=window)
+        if started is None:
+            return 0, *_ALWAYS
+        return _in_window(timestamps, now=now, window=_INFINITY, started=started)
+    # "lifetime", or an unknown period (a newer artifact?): everything up to now;
+    # capping too much is the safe side of a limit the marketer asked for.
+    return _in_window(timestamps, now=now, window=PERIOD_SECONDS.get(per, _INFINITY))
 
 
 def cap_reached(

@@ -28,6 +28,7 @@ from typing import Any
 
 from edge import bucketing, conditions
 from edge._content import ContentFiller, Recommender, catalog_items, has_placeholders
+from edge._decide_caps import effective_cap
 from edge._decide_result import Decision
 from edge.model import Experience, Frequency, Learned, Ruleset, Variant
 from edge.types import Attributes, Profile
@@ -317,7 +318,7 @@ def _prepare_experience(
         or experience.coverage < 1,
         needs_hash=len(experience.variants) > 1 or experience.coverage < 1,
         partial=not experience.coverage >= 1,
-        frequency=experience.frequency,
+        frequency=effective_cap(experience.frequency),
         static=static,
         variant_ids=tuple(v.id for v in experience.variants),
     )

@@ -11,7 +11,6 @@ test a value's text or kind.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +24,7 @@ from edge._operators_base import (
     never,
 )
 from edge._operators_coerce import js_type, to_string, truthy
+from edge._regex import MAX_REGEX_INPUT, compile_pattern
 
 __all__ = ["logical_operators"]
 
@@ -82,31 +82,30 @@ def logical_operators(
         "$elemMatch": elem_match,
         "$all": all_(fold=False),
         "$alli": all_(fold=True),
-        "$regex": _regex(flags=0, negate=False),
-        "$regexi": _regex(flags=re.IGNORECASE, negate=False),
-        "$notRegex": _regex(flags=0, negate=True),
-        "$notRegexi": _regex(flags=re.IGNORECASE, negate=True),
+        "$regex": _regex(ignore_case=False, negate=False),
+        "$regexi": _regex(ignore_case=True, negate=False),
+        "$notRegex": _regex(ignore_case=False, negate=True),
+        "$notRegexi": _regex(ignore_case=True, negate=True),
         "$type": _type,
     }
 
 
-_NAMED_GROUP = re.compile(r"\(\?<(?=[A-Za-z_])")
-
-
-def _regex(*, flags: int, negate: bool) -> Factory:
+def _regex(*, ignore_case: bool, negate: bool) -> Factory:
     def factory(expected: Any) -> Test:
         if type(expected) is not str:
             return never
-        try:
-            # JavaScript spells named groups (?<name>...), Python (?P<name>...).
-            pattern = re.compile(_NAMED_GROUP.sub("(?P<", expected), flags)
-        except (re.error, RecursionError, OverflowError, ValueError):
-            return never  # an invalid regular expression fails the test
+        pattern = compile_pattern(expected, ignore_case=ignore_case)
+        if pattern is None:
+            # Invalid, or able to backtrack for minutes (edge._regex): fails the test,
+            # as an invalid regular expression does in the reference SDK.
+            return never
         search = pattern.search
 
         def test(value: Any, groups: SavedGroups | None) -> bool:
-            # RegExp.prototype.test(value) reads String(value).
-            found = search(value if type(value) is str else to_string(value)) is not None
+            # RegExp.prototype.test(value) reads String(value); at most MAX_REGEX_INPUT
+            # characters of it, so a crafted value cannot stretch a slow match.
+            text = value if type(value) is str else to_string(value)
+            found = search(text, 0, MAX_REGEX_INPUT) is not None
             return found is not negate
 
         return test

@@ -89,6 +89,11 @@ def load(text: str) -> tuple[Any, list[tuple[int, str]]]:
     except yaml.YAMLError as exc:
         problems.append((1, f"the YAML cannot be read: {exc}."))
         return None, problems
+    except RecursionError:
+        # PyYAML composes nested nodes recursively: nesting hundreds of levels deep
+        # (no ruleset needs more than a few dozen) exhausts the stack.
+        problems.append((1, "the YAML nests too deeply to be read (hundreds of levels)."))
+        return None, problems
 
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"

@@ -24,7 +24,10 @@ from typing import Any
 from edge import _yaml
 from edge._compiler_base import Problem, is_number
 from edge._compiler_conditions import SegmentInliner, kind_of
+from edge._compiler_dom import unsafe_subject
 from edge._compiler_experiences import EXPERIENCE_KEYS, ExperienceChecker
+from edge.artifact import encode
+from edge.limits import MAX_ARTIFACT_BYTES, MAX_EXPERIENCES, MAX_SLOTS, MAX_SOURCE_BYTES
 from edge.model import JourneyStage, Policy, Ruleset, Slot
 
 __all__ = [
@@ -69,11 +72,21 @@ def compile_file(path: str | Path) -> CompileResult:
 
 def compile_text(text: str, *, filename: str = "<string>") -> CompileResult:
     """Compile YAML text; `filename` only labels the problems."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_SOURCE_BYTES:
+        # Before parsing: reading YAML is the slow part (seconds per megabyte).
+        message = (
+            f"the file is {size:,} bytes; a ruleset may be at most {MAX_SOURCE_BYTES:,} "
+            "(split the site's rules, or move catalog data out of it)."
+        )
+        return CompileResult(None, [Problem(filename, 1, message)])
     data, yaml_problems = _yaml.load(text)
     compiler = _Compiler(filename)
     for line, message in yaml_problems:
         compiler.report((line, message))
     ruleset = compiler.ruleset(data) if data is not None or not yaml_problems else None
+    if ruleset is not None and not compiler.problems:
+        compiler.artifact_size(ruleset)
     problems = sorted(compiler.problems, key=lambda p: p.line)
     return CompileResult(ruleset if not problems else None, problems)
 
@@ -89,6 +102,8 @@ class _Compiler(ExperienceChecker):
             self.report((top.line_of("learned"), "learned is written by the publisher; remove it."))
         self.keys(top, TOP_LEVEL_KEYS, where="the ruleset", reported=("learned",))
         site = self._site(top)
+        if not self._within_counts(top):
+            return None  # fail fast: compiling thousands of experiences only to refuse them
         timezone = self.timezone(top.get("timezone", "UTC"), line=top.line_of("timezone"))
         holdout = self.fraction(
             top.get("holdout"), line=top.line_of("holdout"), where="holdout", default=0.0
@@ -117,6 +132,33 @@ class _Compiler(ExperienceChecker):
             experiences=tuple(experiences),
             catalog=catalog,
         )
+
+    def _within_counts(self, top: _yaml.LineDict) -> bool:
+        ok = True
+        for key, limit in (("experiences", MAX_EXPERIENCES), ("slots", MAX_SLOTS)):
+            value = top.get(key)
+            if isinstance(value, list | dict) and len(value) > limit:
+                self.report(
+                    (
+                        top.line_of(key),
+                        f"the ruleset has {len(value):,} {key}; the limit is {limit:,} "
+                        "(each one is read on every page view).",
+                    )
+                )
+                ok = False
+        return ok
+
+    def artifact_size(self, ruleset: Ruleset) -> None:
+        """Report an artifact too big for every visitor to download."""
+        size = encode(ruleset).size
+        if size > MAX_ARTIFACT_BYTES:
+            self.report(
+                (
+                    1,
+                    f"the artifact would be {size:,} bytes; the limit is "
+                    f"{MAX_ARTIFACT_BYTES:,} (every visitor downloads it).",
+                )
+            )
 
     def _site(self, top: _yaml.LineDict) -> str:
         site = top.get("site")
@@ -192,6 +234,15 @@ class _Compiler(ExperienceChecker):
             if isinstance(spec, _yaml.LineDict):
                 self.keys(spec, ("selector", "hide_until_decided"), where=where)
             selector = self.text(spec.get("selector"), line=line, where=f"{where} selector")
+            unsafe = unsafe_subject(selector)
+            if unsafe is not None:
+                self.report(
+                    (
+                        line,
+                        f"{where} selector {selector!r} can select <{unsafe}> elements, "
+                        "which content must never change (they run, load or style the page).",
+                    )
+                )
             hide = spec.get("hide_until_decided", False)
             if not isinstance(hide, bool):
                 self.report((line, f"{where} hide_until_decided must be true or false."))

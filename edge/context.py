@@ -150,8 +150,9 @@ def build_context(
     """The attributes of DESIGN §4 from raw signals (the snippet's dict).
 
     `profile` defaults to `signals["profile"]`. Without personalization consent the
-    profile is not used and there is no visitor `id` unless analytics consent was
-    given: the core never sees what the visitor did not agree to share with it.
+    context has no `profile` (not even zero counters), and there is no visitor `id`
+    unless analytics consent was given: the core never sees what the visitor did not
+    agree to share with it.
     `journey` is added by `edge.decide`, which knows the ruleset's stages.
     """
     sig: Signals = signals if isinstance(signals, dict) else {}
@@ -197,9 +198,12 @@ def build_context(
     consented = consent["analytics"] or consent["personalization"]
     if isinstance(visitor_id, str) and visitor_id and consented:
         ctx["id"] = visitor_id
-    source = profile if profile is not None else sig.get("profile")
-    if consent["personalization"] and isinstance(source, dict):
-        ctx["profile"] = _profile_attrs(source, now)
-    else:
-        ctx["profile"] = _profile_attrs({}, None)
+    # Without personalization consent there is no stored profile (DESIGN §5), so the
+    # rules see no `profile.*` at all: `{profile.visits: {$exists: false}}` tells that
+    # visitor from a new one who consented (`profile.visits` 0). Comparisons read a
+    # missing number as null, which compares as 0 does, so the journey still starts at
+    # its catch-all stage.
+    if consent["personalization"]:
+        source = profile if profile is not None else sig.get("profile")
+        ctx["profile"] = _profile_attrs(source if isinstance(source, dict) else {}, now)
     return ctx

@@ -36,7 +36,9 @@ SCHEMA_VERSION = 1
 CONTENT_KINDS = ("text", "html", "attrs", "class", "hide", "redirect", "data", "recommend")
 CONSENT_PURPOSES = ("personalization", "analytics", "none")
 ALLOCATIONS = ("fixed", "bandit")
-FREQUENCY_PERIODS = ("view", "session", "day", "week", "month", "lifetime")
+# Rolling windows ending now (edge._decide_caps). There is no "view": an experience
+# fills one slot once per page view, so a per-view cap could never hold.
+FREQUENCY_PERIODS = ("session", "day", "week", "month", "lifetime")
 
 
 @dataclass(frozen=True, slots=True)

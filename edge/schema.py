@@ -21,6 +21,7 @@ import typing
 from typing import Any
 
 from edge import model
+from edge.limits import MAX_EXPERIENCES, MAX_SLOTS, MAX_VARIANTS
 from edge.model import (
     ALLOCATIONS,
     CONSENT_PURPOSES,
@@ -107,12 +108,18 @@ _OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("Ruleset", "segments"): {"type": "object", "additionalProperties": _CONDITION},
     ("Ruleset", "slots"): {
         "type": "object",
+        "maxProperties": MAX_SLOTS,
         "additionalProperties": {
             "oneOf": [
                 {"type": "string", "description": "Shorthand: the CSS selector."},
                 {"$ref": "#/$defs/Slot"},
             ]
         },
+    },
+    ("Ruleset", "experiences"): {
+        "type": "array",
+        "maxItems": MAX_EXPERIENCES,
+        "items": {"$ref": "#/$defs/Experience"},
     },
     ("Ruleset", "catalog"): {"type": "array", "items": {"$ref": "#/$defs/catalog_item"}},
     ("Policy", "max_experiences_per_page"): {"type": ["integer", "null"], "minimum": 1},
@@ -126,6 +133,7 @@ _OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("Experience", "variants"): {
         "type": "array",
         "minItems": 1,
+        "maxItems": MAX_VARIANTS,
         "items": {"$ref": "#/$defs/Variant"},
     },
     ("Variant", "weight"): _FRACTION,

@@ -94,7 +94,7 @@ def test_problem_reads_file_line_sentence() -> None:
         (
             BASE.replace('content: {text: "Olá"}', "content: {attrs: {onclick: 'x()'}}"),
             11,
-            "event handler attribute 'onclick'",
+            "cannot set the attribute 'onclick': it is an event handler",
         ),
         (
             BASE.replace('content: {text: "Olá"}', "content: {html: '<script>x</script>'}"),
@@ -322,13 +322,13 @@ def test_elem_match_conditions_are_checked_and_inlined() -> None:
 def test_content_is_normalized() -> None:
     text = BASE.replace(
         'content: {text: "Olá"}',
-        "content: {class: {add: promo}, attrs: {data-n: 3, hidden: null, draggable: true}}",
+        "content: {class: {add: promo}, attrs: {data-n: 3, title: null, open: true}}",
     )
     result = compile_yaml(text)
     assert result.ruleset is not None
     assert result.ruleset.experiences[0].variants[0].content == {
         "class": {"add": ["promo"], "remove": []},
-        "attrs": {"data-n": "3", "hidden": None, "draggable": "true"},
+        "attrs": {"data-n": "3", "title": None, "open": "true"},
     }
 
 

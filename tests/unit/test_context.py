@@ -8,6 +8,7 @@ import pytest
 
 from edge._channel import classify_channel, referrer_host
 from edge._ua import classify_device
+from edge.conditions import evaluate
 from edge.context import build_context, parse_time
 
 IPHONE = (
@@ -181,8 +182,7 @@ def test_profile_needs_personalization_consent() -> None:
     # Given no consent, Then neither the profile nor the id reach the rules
     anonymous = build_context(signals, now=now)
     assert "id" not in anonymous
-    assert anonymous["profile"]["visits"] == 0
-    assert "first_name" not in anonymous["profile"]
+    assert "profile" not in anonymous
     # Given consent, Then counters, traits and recency are there, counters not shadowed
     granted = build_context(
         {**signals, "consent": {"analytics": True, "personalization": True}}, now=now
@@ -200,7 +200,32 @@ def test_analytics_consent_alone_gives_an_id_but_no_profile() -> None:
         {"visitor_id": "v-2", "consent": {"analytics": True}, "profile": {"visits": 4}}
     )
     assert ctx["id"] == "v-2"
-    assert ctx["profile"]["visits"] == 0
+    assert "profile" not in ctx
+
+
+def test_without_consent_profile_attributes_are_absent_not_zero() -> None:
+    # Given the demo's journey (its last stage, `new`, matches anyone)
+    journey = [
+        {"stage": "customer", "when": {"profile.purchases": {"$gte": 1}}},
+        {"stage": "cart", "when": {"profile.cart_items": {"$gt": 0}}},
+        {"stage": "returning", "when": {"profile.visits": {"$gte": 2}}},
+        {"stage": "new", "when": {}},
+    ]
+    stored = {"visits": 5, "pageviews": 9, "cart_items": 2, "purchases": 1}
+    no_profile = build_context({"profile": stored, "consent": {"analytics": True}})
+    first_visit = build_context({"consent": {"personalization": True}})
+    # When a rule asks whether the visitor has a profile at all
+    has_profile = {"profile.visits": {"$exists": True}}
+    # Then only the consenting newcomer has one (with zero visits), and each counter
+    # of the other is absent rather than 0
+    assert evaluate(has_profile, first_visit) and first_visit["profile"]["visits"] == 0
+    assert not evaluate(has_profile, no_profile)
+    for name in ("visits", "pageviews", "cart_items", "purchases", "days_since_last_visit"):
+        assert evaluate({f"profile.{name}": {"$exists": False}}, no_profile), name
+    # And both start the journey at `new`, as a visitor with zero counts always did
+    for ctx in (no_profile, first_visit):
+        stage = next(j["stage"] for j in journey if evaluate(j["when"], ctx))
+        assert stage == "new"
 
 
 @pytest.mark.parametrize(
@@ -223,7 +248,7 @@ def test_odd_signals_never_raise(signals: object) -> None:
     ctx = build_context(signals, now=datetime(2026, 1, 1, tzinfo=UTC))  # type: ignore[arg-type]
     assert ctx["device"]["type"] in ("mobile", "tablet", "desktop", "bot")
     assert ctx["channel"] in ("direct", "search", "social", "email", "paid", "referral")
-    assert isinstance(ctx["profile"]["visits"], int)
+    assert isinstance(ctx.get("profile", {}).get("visits", 0), int)
 
 
 def test_segments_custom_and_geo_pass_through() -> None:

@@ -10,6 +10,7 @@ import pytest
 from edge import bucketing
 from edge._decide_prepare import prepare
 from edge.decide import HOLDOUT_EXPERIENCE, Decision, Result, decide
+from edge.limits import MAX_REGEX_INPUT
 from edge.model import (
     Experience,
     Frequency,
@@ -201,6 +202,39 @@ def test_journey_first_matching_stage_is_seen_by_audiences() -> None:
     assert (first_visit.journey, hero(first_visit).experience) == ("new", "fallback")
 
 
+@pytest.mark.timeout(10)  # a stall fails here instead of hanging the run (CPython only)
+def test_a_crafted_regex_that_backtracks_for_minutes_cannot_stall_decide() -> None:
+    # Given an artifact built without the compiler, whose audiences would keep a
+    # backtracking matcher busy for a minute on 41 characters (or hours, on more)
+    stalls = ["(a+)+$", "(a|a)*$", r"(\w+\s?)+$", ".*.*.*x"]
+    rs = ruleset(
+        *(
+            one(f"stall-{i}", priority=1, audience={"page.url": {"$regex": p}})
+            for i, p in enumerate(stalls)
+        ),
+        one("fallback"),
+    )
+    # When a visitor comes with a URL crafted for them, as `perso simulate` would decide
+    page = {"url": "https://shop.example/?q=" + "a" * 40 + "!", "path": "/"}
+    fast, explained = (decide(rs, ctx(page=page), {}, NOW, explain=e) for e in (False, True))
+    # Then those patterns fail as invalid ones do, at once, and the fallback shows
+    assert hero(fast).experience == hero(explained).experience == "fallback"
+    assert [line.split(":")[0] for line in hero(explained).trace] == [
+        "stall-0", "stall-1", "stall-2", "stall-3", "fallback"
+    ]  # fmt: skip
+
+
+def test_regexes_read_only_the_first_characters_of_a_value() -> None:
+    # Given an audience looking for a word, and values with it before and after the
+    # first MAX_REGEX_INPUT characters (2,048: longer than any real URL)
+    rs = ruleset(one("found", audience={"page.url": {"$regex": "needle$"}}))
+    early = "x" * (MAX_REGEX_INPUT - 6) + "needle"
+    late = "x" * MAX_REGEX_INPUT + "needle"
+    # Then only the early one matches (and `$` reads the cut as the end)
+    assert hero(decide(rs, ctx(page={"url": early + "x" * 99}), {}, NOW)).experience == "found"
+    assert hero(decide(rs, ctx(page={"url": late}), {}, NOW)).experience is None
+
+
 # -- frequency caps ----------------------------------------------------------------
 
 
@@ -246,12 +280,30 @@ def test_session_cap_counts_since_the_session_started() -> None:
     assert hero(decide(rs, ctx(), no_session, NOW)).reason == "matched"
 
 
-def test_view_cap_of_zero_blocks_and_one_allows() -> None:
-    blocked = ruleset(one("never", frequency=Frequency(max=0, per="view")))
-    allowed = ruleset(one("each-view", frequency=Frequency(max=1, per="view")))
-    profile = _exposed("each-view", timedelta(seconds=1))
-    assert hero(decide(blocked, ctx(), {}, NOW)).reason == "frequency_cap"
-    assert hero(decide(allowed, ctx(), profile, NOW)).reason == "matched"
+@pytest.mark.parametrize("per", ["session", "day", "week", "month", "lifetime"])
+def test_exposures_stamped_after_now_do_not_count_until_then(per: str) -> None:
+    # Given a cap of 1 and the one exposure stamped an hour ahead of now (the device
+    # clock was ahead, then stepped back), in a session that started before both
+    rs = ruleset(one("capped", frequency=Frequency(max=1, per=per)))
+    session = {"started": (NOW - timedelta(hours=2)).isoformat()}
+    profile = _exposed("capped", -timedelta(hours=1), session=session)
+    # When deciding now, and again once that moment has passed (same context: the
+    # second call is served by the result cache if it thinks the result still holds)
+    before = hero(decide(rs, ctx(), profile, NOW)).reason
+    after = hero(decide(rs, ctx(), profile, NOW + timedelta(hours=1, seconds=1))).reason
+    # Then the window is (now - w, now]: it does not count yet, and counts from then on
+    assert (before, after) == ("matched", "frequency_cap")
+
+
+def test_an_old_artifact_capped_per_view_is_not_capped() -> None:
+    # Given an artifact from before `per: view` was refused (even with max 0, which the
+    # compiler never allowed): a per-view cap never held, so it is no cap
+    for most in (0, 1):
+        rs = ruleset(one("each-view", frequency=Frequency(max=most, per="view")))
+        profile = _exposed("each-view", timedelta(seconds=1))
+        # When deciding, fast or explained, Then it is shown
+        assert hero(decide(rs, ctx(), profile, NOW)).reason == "matched"
+        assert hero(decide(rs, ctx(), profile, NOW, explain=True)).reason == "matched"
 
 
 def test_capped_experience_gives_way_to_the_next() -> None:

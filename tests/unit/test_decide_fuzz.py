@@ -118,3 +118,60 @@ def test_repeated_junk_gives_the_same_result_cached_or_not(
     assert first == again
     for plain, full in zip(first["decisions"], explained["decisions"], strict=True):
         assert {**full, "trace": []} == plain
+
+
+_WINDOWS = {"day": 86_400.0, "week": 7 * 86_400.0, "month": 30 * 86_400.0}
+
+
+def _model_capped(
+    per: str, stamps: list[float], started: float | None, now: float, most: int
+) -> bool:
+    """DESIGN §5's caps on their own: exposures in (now - w, now], or since the session
+    started (none without one), or ever; never one stamped after now."""
+    if per == "session":
+        counted = [t for t in stamps if started is not None and started <= t <= now]
+    else:
+        since = now - _WINDOWS.get(per, float("inf"))
+        counted = [t for t in stamps if since < t <= now]
+    return len(counted) >= most
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    per=st.sampled_from(["session", "day", "week", "month", "lifetime"]),
+    offsets=st.lists(st.integers(-3 * 86_400, 35 * 86_400), max_size=5),
+    started=st.one_of(st.none(), st.integers(-86_400, 86_400)),
+    most=st.integers(1, 3),
+    steps=st.lists(st.integers(-86_400, 31 * 86_400), min_size=1, max_size=4),
+)
+def test_caps_agree_with_a_model_of_the_windows_cached_or_not(
+    per: str, offsets: list[int], started: int | None, most: int, steps: list[int]
+) -> None:
+    # Given exposures stamped around NOW (some after it: a clock that stepped back)
+    base = NOW.timestamp()
+    stamps = [base - o for o in offsets]
+    rules = Ruleset(
+        site="caps",
+        slots={"hero": Slot("hero", "#h")},
+        experiences=(
+            Experience(
+                id="capped",
+                slot="hero",
+                consent="none",
+                frequency=Frequency(max=most, per=per),
+                variants=(Variant("on", 1.0, {"text": "x"}),),
+            ),
+        ),
+    )
+    profile: dict[str, Any] = {"exposures": {"capped": stamps}}
+    if started is not None:
+        profile["session"] = {"started": base - started}
+    context = {"page": {"url": "/"}, "consent": {}}
+    # When the same context is decided at several moments (the result cache answers
+    # from the second call on, for as long as it believes the result holds)
+    for step in [0, 0, *steps]:
+        now = base + step
+        decision = decide(rules, context, profile, NOW + timedelta(seconds=step)).decision("hero")
+        # Then every answer is the model's
+        capped = _model_capped(per, stamps, None if started is None else base - started, now, most)
+        assert decision.reason == ("frequency_cap" if capped else "matched"), (step, decision)
