@@ -1,21 +1,32 @@
 // perso runtime: drains the stub's queue, replaces its API, applies cached decisions
 // on repeat views (the instant path), starts the decision worker, applies what it
-// decides, keeps the on-device profile and sends events, all behind consent.
+// decides (or, with init({apply: "none"}), only reports it, for a framework to render),
+// keeps the on-device profile and sends events, all behind consent.
 // Any failure leaves the page's defaults in place and logs its cause once.
+//
+// Two entries install it: src/perso.js (perso.js on the CDN, loaded by the stub) and
+// src/module.js (the npm package's ES module). They differ only in `env`:
+//   env.version            the perso version
+//   env.runtime(cdn)       the runtime directory's version under ${cdn}/runtime/, or a promise of it
+//   env.loadDebugger(cdn)  a promise of the debugger's openDebugger (src/debug.js), loaded on demand
 
 import * as P from "./protocol.js";
 import { makeConsent } from "./consent.js";
+import { makeDecisions, slotDecision } from "./decisions.js";
 import { cachedOps, makeDom, makeHider, revertElement } from "./dom.js";
+import { makeEmitter } from "./emitter.js";
 import { endpoint, makeEvents } from "./events.js";
+import { exposuresOf, makeViewExposures } from "./exposures.js";
 import { newProfile, newSecret, onExposure, onPageView, onTrack, uuid } from "./profile.js";
 import { contextKey, readSignals } from "./instant.js";
 import { PENDING_ERASE, makeStore } from "./store.js";
+import { openWorker } from "./worker-client.js";
 
-/* global __PERSO_VERSION__, __PERSO_RUNTIME__ */
-const VERSION = typeof __PERSO_VERSION__ === "string" ? __PERSO_VERSION__ : "dev";
-const RUNTIME = typeof __PERSO_RUNTIME__ === "string" ? __PERSO_RUNTIME__ : "dev";
 const MAX_CACHED_CONTEXTS = 20;
 const REDIRECT_MARK = "perso_rd";
+const DEBUG_MARK = /[?&]perso_debug=1(&|$)/;
+const APPLY = ["dom", "none"];
+const PUBLIC_EVENTS = ["decision", "ready"];
 const PROFILE_TRACKS = new Set(["add_to_cart", "remove_from_cart", "purchase", "view_item"]);
 // How long the worker may take to answer a decide request before it is stopped
 // (terminated: a ruleset that makes Python spin, a regex say, must not burn the
@@ -27,7 +38,8 @@ const PROFILE_TRACKS = new Set(["add_to_cart", "remove_from_cart", "purchase", "
 const BOOT_BOUND_MS = 60000;
 const DECIDE_BOUND_MS = 5000;
 
-function boot(win) {
+export function boot(win, env) {
+  const VERSION = env.version;
   const doc = win.document;
   const stub = win.perso;
   const logged = new Set();
@@ -36,20 +48,24 @@ function boot(win) {
     logged.add(key);
     if (win.console) console.error(`perso: ${msg}`);
   };
-  if (stub && stub.__loaded) { log("the runtime is loaded twice; the second copy is ignored"); return; }
+  if (stub && stub.__loaded) { log("the runtime is loaded twice; the second copy is ignored"); return stub; }
 
   const dbg = (win.__persoDebug = {
-    version: VERSION, runtime: RUNTIME, runtime_start_ms: performance.now(),
+    version: VERSION, runtime: null, runtime_start_ms: performance.now(),
     instant_ms: null, instant_applied: false, engine_ready_ms: null, first_decision_ms: null,
     worker: null, decide: null, errors: [], decisions: 0,
   });
-  const listeners = { decision: [], ready: [] };
+  // "inspect" is the debugger's own channel: not reachable through perso.on().
+  const events = makeEmitter(["decision", "ready", "inspect"], (e) => log(`a perso callback threw: ${e && e.message}`, "callback"));
+  const decisions = makeDecisions();
   let opts = null; // init options, once valid
   let S = null; // live state once started
   const deferred = []; // track/identify/page calls that wait for start
   const custom = {};
   let pendingConsent = null;
   let readyResult = null;
+  let debugWanted = false;
+  let debugUi = null; // the open debugger ({close}), or a promise while it loads
 
   function safeCall(fn, arg) {
     try { fn(arg); } catch (e) { log(`a perso callback threw: ${e && e.message}`, "callback"); }
@@ -67,6 +83,10 @@ function boot(win) {
         return api;
       }
       if (typeof o.cdn !== "string" || !o.cdn) { log("init needs {cdn: 'https://...'}; page defaults stay"); return api; }
+      if (o.apply !== undefined && !APPLY.includes(o.apply)) {
+        log(`init's apply must be "dom" (the default) or "none", not ${JSON.stringify(o.apply)}; page defaults stay`);
+        return api;
+      }
       const hide = Number(o.hide);
       opts = {
         site: o.site,
@@ -74,6 +94,7 @@ function boot(win) {
         api: typeof o.api === "string" && o.api ? new URL(o.api, win.location.href).href.replace(/\/+$/, "") : "",
         hide: Number.isFinite(hide) && hide >= 0 ? hide : 300,
         hideSelectors: Array.isArray(o.hideSelectors) ? o.hideSelectors : [],
+        apply: o.apply || "dom",
       };
       if (!draining) start();
       return api;
@@ -128,14 +149,36 @@ function boot(win) {
       return api;
     },
     on(name, cb) {
-      if (typeof cb !== "function" || !listeners[name]) { log(`on() knows "decision" and "ready", not ${JSON.stringify(name)}`); return api; }
-      listeners[name].push(cb);
-      if (name === "decision" && S && S.last) safeCall(cb, S.last);
+      if (typeof cb !== "function" || !PUBLIC_EVENTS.includes(name)) { log(`on() knows "decision" and "ready", not ${JSON.stringify(name)}`); return api; }
+      if (name === "ready") return api.ready(cb);
+      events.on(name, cb);
+      if (S && S.last) safeCall(cb, S.last);
+      return api;
+    },
+    off(name, cb) {
+      if (PUBLIC_EVENTS.includes(name)) events.off(name, cb);
       return api;
     },
     ready(cb) {
       if (typeof cb !== "function") return api;
-      if (readyResult) safeCall(cb, readyResult); else listeners.ready.push(cb);
+      if (readyResult) safeCall(cb, readyResult); else events.on("ready", cb);
+      return api;
+    },
+    // The slot's current decision ({slot, selector, experience, variant, content, reason}),
+    // or null before the first one. Unchanged decisions keep their object.
+    get(slot) { return decisions.get(slot); },
+    // apply: "none": the app displayed this slot's current decision; its exposure is
+    // recorded (once per view). With apply: "dom" exposures are recorded on apply.
+    shown(slot) {
+      if (!S || !S.view || typeof slot !== "string") return api;
+      S.view.exposures.shown(slot);
+      saveProfile();
+      return api;
+    },
+    // The debugger in the page (perso-debug.js, loaded now and only now); false closes it.
+    debug(on) {
+      debugWanted = on !== false;
+      if (S) showDebugger();
       return api;
     },
     reset() {
@@ -155,8 +198,8 @@ function boot(win) {
     S = {
       store, consent: null, profile: null, visitorId: null, secret: null, token: null, segments: [],
       dom: makeDom(doc), hider: null, events: null, worker: null, failed: false, watchdog: null,
-      version: null, slots: null, view: null, seq: 0, pending: 0, last: null, redirected: false,
-      decideQueued: false,
+      version: null, slots: null, view: null, seq: 0, pending: 0, answered: 0, last: null, redirected: false,
+      decideQueued: false, explaining: new Map(), xseq: 0,
     };
     S.consent = makeConsent(win.navigator, store.get("c"), onConsentChange);
     loadIdentity();
@@ -177,6 +220,8 @@ function boot(win) {
     win.addEventListener("online", () => S.events.flush(false));
     startView(false);
     for (const call of deferred.splice(0)) api[call[0]](...call.slice(1));
+    if (DEBUG_MARK.test(win.location.search)) debugWanted = true;
+    if (debugWanted) showDebugger();
   }
 
   function loadIdentity() {
@@ -217,7 +262,7 @@ function boot(win) {
     S.store.wipe();
     S.events.clear();
     S.profile = null; S.visitorId = null; S.secret = null; S.token = null; S.segments = [];
-    if (S.worker) S.worker.postMessage({ type: P.WIPE });
+    if (S.worker) S.worker.post({ type: P.WIPE });
   }
 
   // ---- erasing what the server holds (on revoke) -------------------------------
@@ -275,7 +320,7 @@ function boot(win) {
     if (revoked) { eraseOnServer(); wipe(); }
     ensureIdentity();
     rememberConsent();
-    if (S.worker) S.worker.postMessage({ type: P.STORAGE, allowed: now.analytics || now.personalization });
+    if (S.worker) S.worker.post({ type: P.STORAGE, allowed: now.analytics || now.personalization });
     if (S.events) S.events.push("consent", { props: { analytics: now.analytics, personalization: now.personalization, source: now.source } });
     if (S.view) requestDecision();
   }
@@ -286,7 +331,11 @@ function boot(win) {
     const signals = readSignals(win, now);
     signals.utc_offset_minutes = -now.getTimezoneOffset();
     const key = contextKey(signals, { consent: S.consent.state, segments: S.segments, profile: S.profile, custom });
-    S.view = { id: uuid(), signals, key, exposed: new Set(), source: null };
+    S.view = {
+      id: uuid(), signals, key, source: null, started: performance.now(), ahead: null, worker_ms: null,
+      exposures: makeViewExposures(recordExposure),
+    };
+    const dom = opts.apply === "dom";
     // The instant path ran in the stub, in <head>, before first paint: take over what it
     // applied (with its snapshots, so a different worker decision reverts cleanly).
     let instant = false;
@@ -294,16 +343,21 @@ function boot(win) {
     if (inst) {
       stub.__inst = null;
       inst.stop();
-      if (S.consent.allows("personalization") && Array.isArray(inst.decisions)) {
-        applyDecisions(inst.decisions, inst.version, "cache", null, inst.applied);
+      const usable = S.consent.allows("personalization") && Array.isArray(inst.decisions);
+      // apply: "none" caches no DOM operations, so the stub applied nothing; anything it
+      // did apply (a cache written by an apply: "dom" page) is the app's DOM: reverted.
+      if (!usable || !dom) for (const a of inst.applied) revertElement(a.el, a.snap);
+      if (usable) {
+        applyDecisions(inst.decisions, inst.version, "cache", null, dom ? inst.applied : null);
         instant = true;
-      } else {
-        for (const a of inst.applied) revertElement(a.el, a.snap); // consent changed meanwhile
       }
       dbg.instant_ms = inst.ms;
+    } else if (!(stub && stub.__stub && !spa)) {
+      // No stub looked (the npm package, or a route change): the same lookup, here.
+      instant = applyCached(key);
     }
     dbg.instant_applied = instant;
-    if (!instant && !spa) {
+    if (!instant && !spa && dom) {
       if (S.hider) S.hider.showAll();
       S.hider = makeHider(doc, opts.hide, () => {
         // Expected while the engine boots on a first view: a note, not an error.
@@ -322,6 +376,24 @@ function boot(win) {
     requestDecision();
   }
 
+  // The decisions this device cached for this context (personalization consent only),
+  // applied at once; redirects are never cached. True on a hit.
+  function applyCached(key) {
+    if (!S.consent.allows("personalization")) return false;
+    const t0 = performance.now();
+    const cache = S.store.get("d");
+    const hit = cache && cache.e && typeof cache.e === "object" ? cache.e[key] : null;
+    if (!hit || !Array.isArray(hit.d)) return false;
+    applyDecisions(hit.d, cache.v, "cache", null);
+    dbg.instant_ms = performance.now() - t0;
+    return true;
+  }
+
+  function recordExposure(e) {
+    if (S.profile) onExposure(S.profile, e.experience, new Date().toISOString());
+    S.events.push("exposure", { experience: e.experience, variant: e.variant, slot: e.slot, props: { view: S.view.id } });
+  }
+
   // ---- the worker -----------------------------------------------------------
   function fail(stage, why) {
     const msg = `${stage} failed (${why}); page defaults stay`;
@@ -333,28 +405,30 @@ function boot(win) {
 
   function startWorker() {
     if (S.worker || S.failed) return S.worker;
-    const base = `${opts.cdn}/runtime/${RUNTIME}/`;
+    const base = (v) => { dbg.runtime = v; return `${opts.cdn}/runtime/${v}/`; };
     try {
-      if (typeof Worker === "undefined") throw new Error("no Worker support");
-      const url = new URL("worker.js", base);
-      if (url.origin === win.location.origin) {
-        S.worker = new Worker(url, { type: "module" });
-      } else {
-        // A worker script must be same-origin; a same-origin blob can import one from the CDN (CORS).
-        const blob = new Blob([`import ${JSON.stringify(url.href)};`], { type: "text/javascript" });
-        S.worker = new Worker(URL.createObjectURL(blob), { type: "module" });
-      }
+      const v = env.runtime(opts.cdn);
+      const client = openWorker(win, typeof v === "string" ? base(v) : Promise.resolve(v).then(base), {
+        init: (runtime) => ({
+          type: P.INIT, protocol: P.PROTOCOL_VERSION, runtime, cdn: opts.cdn, site: opts.site,
+          storage: S.consent.allows("any"),
+        }),
+        onMessage: onWorkerMessage,
+        onError(stage, why) {
+          const w = S.worker;
+          S.worker = null;
+          S.failed = true;
+          disarmWatchdog();
+          if (w) w.stop();
+          fail(stage, why);
+        },
+      });
+      S.worker = S.failed ? null : client; // a worker that could not even start failed already
     } catch (e) {
       S.failed = true;
       fail("starting the decision worker", e && e.message);
       return null;
     }
-    S.worker.onmessage = (e) => onWorkerMessage(e.data || {});
-    S.worker.onerror = (e) => { S.failed = true; disarmWatchdog(); fail("the decision worker", (e && e.message) || "script error"); };
-    S.worker.postMessage({
-      type: P.INIT, protocol: P.PROTOCOL_VERSION, runtime: base, cdn: opts.cdn, site: opts.site,
-      storage: S.consent.allows("any"),
-    });
     return S.worker;
   }
 
@@ -365,7 +439,7 @@ function boot(win) {
     S.watchdog = setTimeout(() => {
       S.watchdog = null;
       if (!S.worker) return;
-      S.worker.terminate();
+      S.worker.stop();
       S.worker = null;
       S.failed = true;
       fail("the decision worker", `no answer within ${ms / 1000} s; it was stopped`);
@@ -388,7 +462,7 @@ function boot(win) {
         segments: S.segments, custom: { ...custom }, visitor_id: S.visitorId,
       };
       S.pending = ++S.seq;
-      w.postMessage({ type: P.DECIDE, id: S.pending, signals, profile: S.profile || {}, now: new Date().toISOString() });
+      w.post({ type: P.DECIDE, id: S.pending, signals, profile: S.profile || {}, now: new Date().toISOString() });
       if (!S.watchdog) armWatchdog(); // an earlier request's deadline stands
     });
   }
@@ -412,9 +486,13 @@ function boot(win) {
       requestDecision();
     } else if (m.type === P.DECISION) {
       if (m.id !== S.pending) return; // a newer request is on its way
+      S.answered = m.id;
       dbg.decide = m.stats || null;
       if (dbg.first_decision_ms == null) dbg.first_decision_ms = performance.now();
       onResult(m.result || {}, m.version);
+    } else if (m.type === P.EXPLANATION) {
+      const done = S.explaining.get(m.ref);
+      if (done) done(m.result || null);
     } else if (m.type === P.ERROR) {
       const stage = m.stage || "the decision worker";
       if (m.fatal) { S.failed = true; disarmWatchdog(); fail(stage, m.message || "unknown error"); return; }
@@ -432,23 +510,15 @@ function boot(win) {
   }
 
   function onResult(result, version) {
-    const decisions = Array.isArray(result.decisions) ? result.decisions : [];
-    const compact = decisions.map((d) => ({
-      slot: d.slot, selector: d.selector || (S.slots && S.slots[d.slot] && S.slots[d.slot].selector) || "",
-      experience: d.experience ?? null, variant: d.variant ?? null, content: d.content ?? null,
-    }));
+    const list = Array.isArray(result.decisions) ? result.decisions : [];
+    const compact = list.map((d) => slotDecision(d, S.slots && S.slots[d.slot] && S.slots[d.slot].selector));
+    if (S.profile && result.assignments && typeof result.assignments === "object") {
+      S.profile.assignments = { ...S.profile.assignments, ...result.assignments };
+    }
+    S.view.worker_ms = performance.now() - S.view.started;
     // Exposures first: a redirect experience leaves the page inside applyDecisions.
-    if (S.profile) {
-      const now = new Date().toISOString();
-      for (const e of result.exposures || []) if (!S.view.exposed.has(e.experience)) onExposure(S.profile, e.experience, now);
-      if (result.assignments && typeof result.assignments === "object") S.profile.assignments = { ...S.profile.assignments, ...result.assignments };
-      saveProfile();
-    }
-    for (const e of result.exposures || []) {
-      if (S.view.exposed.has(e.experience)) continue; // once per view
-      S.view.exposed.add(e.experience);
-      S.events.push("exposure", { experience: e.experience, variant: e.variant, slot: e.slot, props: { view: S.view.id } });
-    }
+    S.view.exposures.offer(Array.isArray(result.exposures) ? result.exposures : [], opts.apply === "dom");
+    saveProfile();
     applyDecisions(compact, version, "worker", result);
     if (S.consent.allows("personalization") && version) {
       let cache = S.store.get("d");
@@ -456,9 +526,10 @@ function boot(win) {
       // Redirects are never replayed from the cache: a stale one would move the visitor.
       // Stored under the key the next view will compute: its "before" profile is this
       // view's "after" one, and consent or segments may have changed since this view began.
+      // apply: "none" caches no DOM operations: the stub must leave the app's elements alone.
       const nextKey = contextKey(S.view.signals, { consent: S.consent.state, segments: S.segments, profile: S.profile, custom });
       const kept = compact.filter((d) => !(d.content && d.content.redirect));
-      cache.e[nextKey] = { t: Date.now(), d: kept, o: cachedOps(doc, kept) };
+      cache.e[nextKey] = { t: Date.now(), d: kept, o: opts.apply === "dom" ? cachedOps(doc, kept) : [] };
       const keys = Object.keys(cache.e).sort((a, b) => cache.e[b].t - cache.e[a].t);
       for (const k of keys.slice(MAX_CACHED_CONTEXTS)) delete cache.e[k];
       S.store.set("d", cache, "personalization");
@@ -466,26 +537,34 @@ function boot(win) {
     if (!readyResult) fireReady({ ok: true, source: "worker", version, decisions: compact });
   }
 
-  function applyDecisions(decisions, version, source, result, adopted) {
+  function applyDecisions(list, version, source, result, adopted) {
     S.view.source = source;
-    for (const d of decisions) {
-      const r = d.content && d.content.redirect;
-      if (r && source === "worker" && maybeRedirect(r)) return;
+    if (S.view.ahead === null) S.view.ahead = source === "cache";
+    if (source === "cache") S.view.exposures.offer(exposuresOf(list), false);
+    if (opts.apply === "dom") {
+      for (const d of list) {
+        const r = d.content && d.content.redirect;
+        if (r && source === "worker" && maybeRedirect(r)) return;
+      }
+      const entries = list.map((d) => {
+        const c = d.content && typeof d.content === "object" ? { ...d.content } : null;
+        if (c) { delete c.data; delete c.redirect; }
+        return { slot: d.slot, selector: d.selector, content: c && Object.keys(c).length ? c : null };
+      });
+      if (adopted) S.dom.adopt(entries, adopted); else S.dom.apply(entries);
+      if (S.hider) for (const d of list) S.hider.show(d.slot);
+      if (S.hider && source === "worker") S.hider.showAll();
     }
-    const entries = decisions.map((d) => {
-      const c = d.content && typeof d.content === "object" ? { ...d.content } : null;
-      if (c) { delete c.data; delete c.redirect; }
-      return { slot: d.slot, selector: d.selector, content: c && Object.keys(c).length ? c : null };
-    });
-    if (adopted) S.dom.adopt(entries, adopted); else S.dom.apply(entries);
-    if (S.hider) for (const d of decisions) S.hider.show(d.slot);
-    if (S.hider && source === "worker") S.hider.showAll();
     dbg.decisions++;
     const data = {};
-    for (const d of decisions) if (d.content && d.content.data !== undefined) data[d.slot] = d.content.data;
-    const detail = { source, version, decisions, data, journey: result ? result.journey ?? null : null, view: S.view.id };
+    for (const d of list) if (d.content && d.content.data !== undefined) data[d.slot] = d.content.data;
+    const detail = {
+      source, version, decisions: decisions.set(list.map((d) => slotDecision(d))), data,
+      journey: result ? result.journey ?? null : null, view: S.view.id,
+    };
     S.last = detail;
-    for (const cb of listeners.decision) safeCall(cb, detail);
+    events.emit("decision", detail);
+    events.emit("inspect", detail);
     try { doc.dispatchEvent(new CustomEvent("perso:decision", { detail })); } catch { /* old engine */ }
   }
 
@@ -516,7 +595,51 @@ function boot(win) {
 
   function fireReady(r) {
     readyResult = r;
-    for (const cb of listeners.ready.splice(0)) safeCall(cb, r);
+    for (const cb of events.take("ready")) safeCall(cb, r);
+  }
+
+  // ---- the debugger (src/debug.js, loaded on demand) ---------------------------
+  // It gets a read-only view of the runtime and can ask the worker to explain the last
+  // decision (edge's explain mode, run on the inputs the worker already holds): nothing
+  // is sent anywhere and no decision changes.
+  function showDebugger() {
+    if (!debugWanted) {
+      if (debugUi && debugUi.close) debugUi.close();
+      debugUi = null;
+      return;
+    }
+    if (debugUi) return;
+    const loading = (debugUi = Promise.resolve().then(() => env.loadDebugger(opts.cdn)).then((open) => {
+      if (debugUi === loading) debugUi = open(inspector(), win); // not closed meanwhile
+    }, (e) => {
+      if (debugUi === loading) debugUi = null;
+      log(`the debugger did not load (${e && e.message})`, "debugger");
+    }));
+  }
+
+  function inspector() {
+    return {
+      site: opts.site, apply: opts.apply, version: VERSION,
+      state: () => ({
+        runtime: dbg.runtime, ruleset: S.version, last: S.last, errors: dbg.errors.slice(),
+        consent: { ...S.consent.state },
+        view: S.view && { id: S.view.id, ahead: S.view.ahead, worker_ms: S.view.worker_ms, instant_ms: dbg.instant_ms },
+      }),
+      subscribe(cb) { events.on("inspect", cb); return () => events.off("inspect", cb); },
+      // The core's explanation of the worker's last decision, or null when there is none
+      // (or no answer within DECIDE_BOUND_MS: a worker.js from before explanations).
+      explain() {
+        if (!S.worker || !S.answered) return Promise.resolve(null);
+        const ref = ++S.xseq;
+        return new Promise((resolve) => {
+          const done = (x) => { clearTimeout(timer); S.explaining.delete(ref); resolve(x); };
+          const timer = setTimeout(() => done(null), DECIDE_BOUND_MS);
+          S.explaining.set(ref, done);
+          S.worker.post({ type: P.EXPLAIN, ref, decide: S.answered });
+        });
+      },
+      closed() { debugWanted = false; debugUi = null; },
+    };
   }
 
   // ---- drain the stub's queue -------------------------------------------------
@@ -529,8 +652,5 @@ function boot(win) {
   draining = false;
   if (opts && !S) start();
   for (const c of calls) if (Array.isArray(c) && !["init", "set", "consent", "on", "ready"].includes(c[0])) api.push(c);
-}
-
-if (typeof window !== "undefined" && typeof document !== "undefined") {
-  try { boot(window); } catch (e) { if (window.console) console.error("perso: the runtime failed to start; page defaults stay", e); }
+  return api;
 }

@@ -7,11 +7,13 @@ export const INIT = "init"; // {type, runtime, cdn, site, storage, snapshot}
 export const DECIDE = "decide"; // {type, id, signals, profile, now}
 export const STORAGE = "storage"; // {type, allowed}: Cache Storage writes allowed or not
 export const WIPE = "wipe"; // {type}: delete everything perso put in Cache Storage
+export const EXPLAIN = "explain"; // {type, ref, decide}: the debugger asks why decision `decide` came out so
 
 // worker -> page
 export const READY = "ready"; // {type, version, site, slots, source, timings}
 export const DECISION = "decision"; // {type, id, version, result, decide_ms, stats}
 export const UPDATE = "update"; // {type, version, slots}: a newer artifact replaced the one in use
 export const ERROR = "error"; // {type, id, stage, message}
+export const EXPLANATION = "explanation"; // {type, ref, result}: the answer to EXPLAIN
 
 export const PROTOCOL_VERSION = 1;

@@ -14,7 +14,9 @@ let version = null;
 let storageAllowed = false;
 let engineError = null;
 const waiting = [];
+const recent = new Map(); // the last few decide requests by id, for EXPLAIN
 const decideTimes = [];
+let explainer = null;
 const t0 = performance.now();
 const timings = {};
 
@@ -215,7 +217,53 @@ function percentile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+// The debugger's question "why did decision N come out so?" is answered with edge's
+// explain mode on that request's very inputs (kept here, so the page stores nothing
+// for it). edge.bridge has no explain entry point yet, so this glue mirrors
+// bridge.decide_json (same context, same consent rule) with explain=True and keeps the
+// trace it drops; tests/unit/test_snippet_explain.py runs it under CPython.
+const EXPLAIN_PY = `
+def _perso_explain(signals_json, profile_json, now_iso):
+    import json
+    from datetime import UTC
+    from edge import bridge
+    from edge.context import build_context, parse_time
+    from edge.decide import decide
+    ruleset = bridge.current()
+    now = parse_time(now_iso)
+    if ruleset is None or now is None:
+        return json.dumps({"ok": False, "error": "no ruleset is loaded" if ruleset is None else "bad time"})
+    now = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    signals = json.loads(signals_json or "{}")
+    profile = json.loads(profile_json or "{}")
+    context = build_context(signals, profile=profile, now=now)
+    consented = context.get("consent", {}).get("personalization") is True
+    result = decide(ruleset, context, profile if consented else {}, now, explain=True)
+    slots = [
+        {"slot": d.slot, "experience": d.experience, "variant": d.variant,
+         "reason": d.reason, "trace": list(d.trace)}
+        for d in result.decisions
+    ]
+    return json.dumps({"ok": True, "trace": list(result.trace), "decisions": slots}, default=str)
+`;
+
+function explain(m) {
+  const req = recent.get(m.decide);
+  let result;
+  try {
+    if (!req || !py) throw new Error(req ? "no engine" : `decision ${m.decide} is no longer held`);
+    if (!explainer) { py.runPython(EXPLAIN_PY); explainer = py.globals.get("_perso_explain"); }
+    result = JSON.parse(explainer(JSON.stringify(req.signals || {}), JSON.stringify(req.profile || {}), String(req.now)));
+    result.id = m.decide;
+  } catch (e) {
+    result = { ok: false, error: String((e && e.message) || e) };
+  }
+  post({ type: P.EXPLANATION, ref: m.ref, result });
+}
+
 function decide(m) {
+  recent.set(m.id, m);
+  for (const id of recent.keys()) if (recent.size > 4) recent.delete(id);
   if (engineError || !bridge) {
     post({ type: P.ERROR, id: m.id, stage: "deciding", message: engineError || "no engine", fatal: true });
     return;
@@ -256,5 +304,7 @@ self.onmessage = (e) => {
     if (!storageAllowed) wipeCaches();
   } else if (m.type === P.WIPE) {
     wipeCaches();
+  } else if (m.type === P.EXPLAIN) {
+    explain(m);
   }
 };

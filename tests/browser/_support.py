@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra._bundle_snapshot import CHROMIUM, CHROMIUM_ARGS
+from infra.bundle.snapshot import CHROMIUM, CHROMIUM_ARGS
 
 __all__ = [
     "CHROMIUM",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from infra._bundle_snapshot import CHROMIUM, CHROMIUM_ARGS
+from infra.bundle.snapshot import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = """

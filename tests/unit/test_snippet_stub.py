@@ -8,7 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from infra.snippet_html import minified_stub
+from infra.bundle.snippet import minified_stub
 
 HARNESS = r"""
 const vm = require("node:vm");
