@@ -2,8 +2,8 @@
 
 ```
 OUT/perso.js                  the runtime (short cache; names the runtime version below)
-OUT/perso-debug.js            the in-page debugger, loaded only by perso.debug(true) / ?perso_debug=1
-OUT/runtime.json              {"runtime": <version>, "perso": ...}: how the npm package finds runtime/<version>/
+OUT/perso-debug.js            the in-page debugger, loaded only on demand (?perso_debug=1)
+OUT/runtime.json              {"runtime": <version>, ...}: how the npm package finds runtime/
 OUT/stub.js                   the loader stub, minified (what `perso snippet` inlines)
 OUT/runtime/<version>/        immutable: worker.js, pyodide.mjs, pyodide.asm.mjs,
                               pyodide.asm.wasm, python_stdlib.zip, python_stdlib.core.pyc.zip
