@@ -20,9 +20,12 @@ from typing import Any
 from lambdas.models.counters import (
     RECENT,
     Add,
+    Marker,
     ProfileChange,
     ProfileState,
+    Running,
     Snapshot,
+    WeightsRecord,
     segments_for,
 )
 
@@ -33,8 +36,9 @@ class MemorySink:
     def __init__(self, *, rules: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None):
         # (site, table, shard, key) -> (labels, counters)
         self.rows: dict[tuple[str, str, int, str], tuple[Mapping[str, str], dict[str, float]]] = {}
-        self.markers: set[tuple[str, str]] = set()
-        self.assigned: dict[str, dict[str, str]] = {}
+        self.markers: dict[tuple[str, str], dict[str, Any]] = {}
+        self.assigned: dict[str, dict[str, dict[str, Any]]] = {}  # owner -> exp -> MX# marker
+        self.weights: dict[str, list[WeightsRecord]] = {}
         self.profiles: dict[str, dict[str, Any]] = {}
         self.rules = dict(rules or {})
 
@@ -48,16 +52,36 @@ class MemorySink:
             for name, delta in row.deltas.items():
                 counters[name] = counters.get(name, 0.0) + delta
 
-    def claim(self, owner: str, marker: str, attrs: Mapping[str, str], ttl: int | None) -> bool:
-        if (owner, marker) in self.markers:
-            return False
-        self.markers.add((owner, marker))
+    def claim(self, owner: str, marker: str, attrs: Mapping[str, str], ttl: int | None) -> Marker:
+        old = self.markers.get((owner, marker))
+        if old is not None:
+            return Marker(False, dict(old))
+        self.markers[(owner, marker)] = dict(attrs)
         if marker.startswith("MX#"):
-            self.assigned.setdefault(owner, {})[marker[3:]] = attrs["var"]
-        return True
+            self.assigned.setdefault(owner, {})[marker[3:]] = self.markers[(owner, marker)]
+        return Marker(True, dict(attrs))
 
-    def assignments(self, owner: str) -> dict[str, str]:
-        return dict(self.assigned.get(owner, {}))
+    def accumulate(
+        self, owner: str, marker: str, attrs: Mapping[str, str], value: float, ttl: int | None
+    ) -> Running:
+        old = self.markers.get((owner, marker))
+        if old is not None and attrs.get("eid") in old["ids"]:
+            return Running(False, old["tot"] - value)  # a redelivered event
+        first = old is None
+        if old is None:
+            old = self.markers[(owner, marker)] = {
+                **{k: v for k, v in attrs.items() if k != "eid"},
+                "tot": 0.0,
+                "n": 0,
+                "ids": set(),
+            }
+        before = old["tot"]
+        old["ids"].add(attrs.get("eid"))
+        old.update(tot=before + value, n=old["n"] + 1)
+        return Running(first, before)
+
+    def assignments(self, owner: str) -> dict[str, Mapping[str, str]]:
+        return {exp: dict(attrs) for exp, attrs in self.assigned.get(owner, {}).items()}
 
     def segment_rules(self, site: str) -> Mapping[str, Mapping[str, Any]]:
         return self.rules.get(site, {})
@@ -99,3 +123,21 @@ class MemorySink:
 
     def put_segment_rules(self, site: str, rules: Mapping[str, Mapping[str, Any]]) -> None:
         self.rules[site] = {k: dict(v) for k, v in rules.items()}
+
+    def record_weights(self, site: str, record: WeightsRecord) -> bool:
+        history = self.weights.setdefault(site, [])
+        last = [r for r in history if r.experience == record.experience]
+        if last and dict(last[-1].weights) == dict(record.weights):
+            return False
+        history.append(record)
+        return True
+
+    def variant_rows(self, site: str, experience: str | None = None) -> list[Add]:
+        return [
+            Add(table, key, labels, dict(counters))
+            for (row_site, table, _shard, key), (labels, counters) in self.rows.items()
+            if row_site == site and table == "X" and experience in (None, labels["exp"])
+        ]
+
+    def weight_history(self, site: str, experience: str | None = None) -> list[WeightsRecord]:
+        return [r for r in self.weights.get(site, []) if experience in (None, r.experience)]

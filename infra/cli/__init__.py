@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import typer
 
-from infra.cli import bundle, deploy, dev, ruleset
+from infra.cli import bundle, deploy, dev, report, ruleset
 from infra.cli.errors import ABORTS, CLICK_ERRORS, EXIT_PROBLEM, USAGE_ERRORS, CommandError
 
 __all__ = ["CommandError", "app", "main"]
@@ -32,7 +32,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for _commands in (ruleset, bundle, dev, deploy):
+for _commands in (ruleset, bundle, dev, deploy, report):
     _commands.register(app)
 
 

@@ -36,7 +36,7 @@ from lambdas.models.cdn import pointer_key
 if TYPE_CHECKING:
     from lambdas.dal.cdn import S3Cdn
 
-__all__ = ["Target", "register", "resolve_target"]
+__all__ = ["Target", "register", "resolve_target", "stack_outputs"]
 
 _SITE = re.compile(r"[a-z0-9-]{1,64}")
 
@@ -62,7 +62,7 @@ def resolve_target(
         return Target(bucket, distribution, endpoint_url, region)
     if not stack:
         raise CommandError("give --bucket (and --distribution), or --stack to read them from.")
-    outputs = _stack_outputs(stack, endpoint_url=endpoint_url, region=region)
+    outputs = stack_outputs(stack, endpoint_url=endpoint_url, region=region)
     if OUTPUT_BUCKET not in outputs:
         raise CommandError(f"stack {stack!r} has no output {OUTPUT_BUCKET}; is it the perso stack?")
     return Target(
@@ -77,7 +77,8 @@ def resolve_target(
 # and rollback pay for it, so the functions below import it when they run.
 
 
-def _stack_outputs(stack: str, *, endpoint_url: str | None, region: str | None) -> dict[str, str]:
+def stack_outputs(stack: str, *, endpoint_url: str | None, region: str | None) -> dict[str, str]:
+    """The CloudFormation outputs of `stack` (fixed ids in infra/cdk/constants.py)."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 

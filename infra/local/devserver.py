@@ -11,6 +11,11 @@
   `rulesets/<site>/`), built at start from the bundle and `examples/*.yaml`;
 - `/v1/` goes to an API callable `(method, path, headers, body) -> (status, headers,
   body)`; the local backend (infra/local/stack.py) provides it. Tests swap in their own.
+- `/reports/` lists the sites and `/reports/<site>` draws a site's experiment report live
+  from the local backend's counters (infra/local/_reports.py).
+
+While it serves with the local backend, `perso dev` announces its endpoints
+(infra/local/discovery.py) so `perso report --target local` finds it.
 
 The `perso dev` command that starts it is in infra/cli/dev.py.
 
@@ -25,14 +30,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from infra.bundle import snippet_html
 from infra.local import DEMO_SITE
@@ -44,15 +50,21 @@ from infra.local._static import (
     etag_matches,
     is_compressible,
 )
-from infra.local.devstack import ApiHandler, ApiResponse, build_cdn, local_api
+from infra.local.devstack import ApiHandler, ApiResponse, build_cdn, local_api, local_backend
+
+if TYPE_CHECKING:
+    from infra.local._reports import LocalReports
+    from infra.local.stack import LocalBackend
 
 __all__ = [
     "DEFAULT_PORT",
     "ApiHandler",
     "ApiResponse",
     "DevServer",
+    "attach_reports",
     "build_cdn",
     "local_api",
+    "local_backend",
     "make_server",
     "running",
     "serve",
@@ -82,6 +94,8 @@ class DevServer:
     codings: tuple[str, ...] = ("br", "gzip")
     # Told (request path, bytes written: status line, headers and body) per request.
     on_sent: Callable[[str, int], None] | None = None
+    # `/reports/`: set when the local backend runs (or by tests)
+    reports: LocalReports | None = None
 
     @property
     def url(self) -> str:
@@ -176,6 +190,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._api()
             elif self.command not in ("GET", "HEAD"):
                 self._plain(405, f"{self.command} is not allowed on {path}.", allow="GET, HEAD")
+            elif path == "/reports" or path.startswith("/reports/"):
+                self._reports(path)
             elif path.startswith("/cdn/"):
                 self._file(self.server.dev.cdn_dir, unquote(path[len("/cdn/") :]), cdn=True)
             else:
@@ -214,6 +230,27 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(out_body)
+
+    # --- /reports/ -------------------------------------------------------------
+
+    def _reports(self, path: str) -> None:
+        reports = self.server.dev.reports
+        if reports is None:
+            self._plain(503, "No reports: the infra.local backend was not started.")
+            return
+        site = unquote(path[len("/reports") :]).strip("/")
+        if site:
+            status, page = reports.page(site, parse_qs(urlsplit(self.path).query))
+        else:
+            status, page = reports.index()
+        body = page.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")  # live counters
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     # --- files ------------------------------------------------------------------
 
@@ -381,6 +418,37 @@ def running(
         thread.join(timeout=5)
 
 
+def attach_reports(dev: DevServer, backend: LocalBackend, stack: contextlib.ExitStack) -> None:
+    """Serve `/reports/` from `backend`, and announce the endpoints until `stack` closes."""
+    from infra.local._reports import LocalReports
+    from infra.local.discovery import LOCAL_CREDENTIALS, DevEndpoints, announce
+    from infra.report import TableTarget
+    from lambdas.models.settings import get_settings
+
+    shards = get_settings().counter_shards  # the backend's environment is set by now
+    dev.reports = LocalReports(
+        TableTarget(
+            table=backend.table,
+            bucket=backend.bucket,
+            endpoint_url=backend.endpoint_url,
+            shards=shards,
+            credentials=LOCAL_CREDENTIALS,
+        )
+    )
+    endpoints = DevEndpoints(
+        url=dev.url,
+        endpoint_url=backend.endpoint_url,
+        table=backend.table,
+        bucket=backend.bucket,
+        shards=shards,
+    )
+    stack.enter_context(announce(endpoints))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(
     *,
     port: int = DEFAULT_PORT,
@@ -392,11 +460,15 @@ def serve(
     quiet: bool = False,
     echo: Callable[[str], None] = print,
 ) -> None:
-    """Serve until Ctrl-C, then stop cleanly (no traceback).
+    """Serve until Ctrl-C (or SIGTERM), then stop cleanly (no traceback).
 
     With `start_local_api` (and no `api`), the local backend is started once the port is
     known, so its CORS check admits the demo's origin, and stopped at the end.
     """
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # A `kill` stops it as Ctrl-C does: moto, the loops and the announcement go too.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
     server, dev = make_server(
         host=host,
         port=port,
@@ -412,17 +484,24 @@ def serve(
             api_note = "given by the caller" if api else "none"
             if api is None and start_local_api:
                 try:
-                    dev.api = stack.enter_context(
-                        local_api(origin_ports=[dev.port], cdn_dir=cdn_dir)
+                    backend = stack.enter_context(
+                        local_backend(origin_ports=[dev.port], cdn_dir=cdn_dir)
                     )
+                    dev.api = backend.api
+                    attach_reports(dev, backend, stack)
                     api_note = "infra.local"
                 except Exception as exc:  # the demo still runs; the console says why
                     api_note = f"none: infra.local did not start ({type(exc).__name__}: {exc})"
             echo(f"perso dev: demo  {dev.url}/")
             echo(f"           cdn   {dev.url}/cdn/   (CloudFront cache headers, gzip + brotli)")
             echo(f"           api   {dev.url}/v1/    ({api_note})")
+            if dev.reports is not None:
+                echo(f"           reports {dev.url}/reports/ (live from the local counters)")
             echo("           Ctrl-C stops it.")
             server.serve_forever()
     except KeyboardInterrupt:
         # Ctrl-C may come at any moment, even before serving began; always a clean stop.
         echo("perso dev: stopped.")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -9,12 +9,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge.compiler import compile_file
 from infra.bundle import BundleError, SnapshotUnavailable, build_bundle
 from infra.local.bucket import BucketMirror, now_iso, write_release
 
-__all__ = ["ApiHandler", "ApiResponse", "build_cdn", "local_api"]
+if TYPE_CHECKING:
+    from infra.local.stack import LocalBackend
+
+__all__ = ["ApiHandler", "ApiResponse", "build_cdn", "local_api", "local_backend"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,7 +89,21 @@ def local_api(
     cdn_dir: Path | None = None,
     examples: Path | None = None,
 ) -> Iterator[ApiHandler]:
-    """The event API of the local backend: started, and stopped on exit.
+    """The event API of the local backend: started, and stopped on exit (see
+    `local_backend`)."""
+    with local_backend(origin_ports=origin_ports, cdn_dir=cdn_dir, examples=examples) as backend:
+        api: ApiHandler = backend.api
+        yield api
+
+
+@contextlib.contextmanager
+def local_backend(
+    *,
+    origin_ports: Iterable[int] = (),
+    cdn_dir: Path | None = None,
+    examples: Path | None = None,
+) -> Iterator[LocalBackend]:
+    """The local backend (its `.api`, table and bucket): started, and stopped on exit.
 
     `origin_ports` are the ports of pages allowed to send events (the dev server's).
     With `cdn_dir`, the backend's CDN bucket is seeded from that folder and the example
@@ -104,8 +122,7 @@ def local_api(
             mirror = BucketMirror(backend.client("s3"), backend.bucket, cdn_dir)
             mirror.seed(examples or ROOT / "examples")
             mirror.start()
-        api: ApiHandler = backend.api
-        yield api
+        yield backend
     finally:
         if mirror is not None:
             mirror.stop()

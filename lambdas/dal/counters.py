@@ -1,9 +1,11 @@
 """Counters, markers and profile features in the perso table (keys in TABLE.md, "Counters").
 
-`DynamoCounters` is the aggregator's `Sink` and the publisher's counter reader. Counter rows
-are `UpdateItem ... ADD` (atomic, commutative), markers are conditional puts, the profile is
-one `UpdateItem` returning the old image (plus a second one only when visits, the recent
-items or the segments change). `ClientError` becomes `StoreUnavailable`.
+`DynamoCounters` is the aggregator's `Sink`, the publisher's counter reader and the report's.
+Counter rows are `UpdateItem ... ADD` (atomic, commutative), markers are conditional puts
+that hand back the stored marker when it exists (`ReturnValuesOnConditionCheckFailure`, no
+extra read), running totals are one conditional `UpdateItem`, the profile is one
+`UpdateItem` returning the old image (plus a second one only when visits, the recent items
+or the segments change). `ClientError` becomes `StoreUnavailable`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from lambdas.models.counters import (
     RECENT,
     TABLES,
     Add,
+    Marker,
     ProfileChange,
     ProfileState,
+    Running,
     Snapshot,
+    WeightsRecord,
     segments_for,
 )
 from lambdas.models.errors import StoreUnavailable
@@ -32,7 +37,7 @@ __all__ = ["DynamoCounters", "counter_pk"]
 
 _SER = TypeSerializer()
 _DES = TypeDeserializer()
-_LABELS = ("exp", "var", "day", "item", "a", "b", "f", "bucket")
+_LABELS = ("exp", "var", "day", "dev", "stage", "nr", "item", "a", "b", "f", "bucket")
 _MAPS = ("counts", "expo", "assign", "conv")
 
 
@@ -89,7 +94,7 @@ class DynamoCounters:
                 ExpressionAttributeValues=values,
             )
 
-    def claim(self, owner: str, marker: str, attrs: Mapping[str, str], ttl: int | None) -> bool:
+    def claim(self, owner: str, marker: str, attrs: Mapping[str, str], ttl: int | None) -> Marker:
         item: dict[str, str | int] = {"pk": owner, "sk": marker, **attrs}
         if ttl is not None:
             item["ttl"] = ttl
@@ -98,21 +103,71 @@ class DynamoCounters:
                 TableName=self._table,
                 Item={k: _SER.serialize(v) for k, v in item.items()},
                 ConditionExpression="attribute_not_exists(pk)",
+                # the stored marker comes back with the refusal: no second read
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if _code(exc) == "ConditionalCheckFailedException":
-                return False
+                # Also for the event that created it (a redelivered record): first writes
+                # count once, so `visitors` and `u:*` never count a visitor twice.
+                return Marker(False, _texts(_old_item(exc)))
             raise StoreUnavailable(f"the counter store failed ({_code(exc)})") from exc
         except BotoCoreError as exc:
             raise StoreUnavailable("the counter store could not be reached") from exc
-        return True
+        return Marker(True, dict(attrs))
 
-    def assignments(self, owner: str) -> dict[str, str]:
-        out = {}
+    def accumulate(
+        self, owner: str, marker: str, attrs: Mapping[str, str], value: float, ttl: int | None
+    ) -> Running:
+        event_id = attrs.get("eid", "")
+        names = {"#ids": "ids", "#tot": "tot", "#n": "n"}
+        values: dict[str, Any] = {
+            ":eid": {"S": event_id},
+            ":ids": {"SS": [event_id]},
+            ":v": _num(value),
+            ":one": _num(1),
+        }
+        sets = []
+        for index, (name, text) in enumerate(sorted(attrs.items())):
+            if name != "eid":
+                names[f"#a{index}"], values[f":a{index}"] = name, {"S": text}
+                sets.append(f"#a{index} = if_not_exists(#a{index}, :a{index})")
+        if ttl is not None:
+            names["#ttl"], values[":ttl"] = "ttl", _num(ttl)
+            sets.append("#ttl = :ttl")
+        update = "ADD #tot :v, #n :one, #ids :ids"
+        if sets:
+            update = f"SET {', '.join(sets)} {update}"
+        try:
+            answer = self._client.update_item(
+                TableName=self._table,
+                Key=_key(owner, marker),
+                UpdateExpression=update,
+                # each event id once: a redelivered record must not add its value twice
+                ConditionExpression="attribute_not_exists(#ids) OR NOT contains(#ids, :eid)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise StoreUnavailable(f"the counter store failed ({_code(exc)})") from exc
+            # Added already (a redelivered record): the total without it, as if it came last.
+            done = _old_item(exc)
+            total = Decimal(str(done.get("tot", 0))) - Decimal(_num(value)["N"])
+            return Running(first=False, before=float(total))
+        except BotoCoreError as exc:
+            raise StoreUnavailable("the counter store could not be reached") from exc
+        old = {k: _DES.deserialize(v) for k, v in answer.get("Attributes", {}).items()}
+        # A marker from before running totals (no `n`) is a visitor who converted already.
+        return Running(first=not old, before=float(old.get("tot", 0)))
+
+    def assignments(self, owner: str) -> dict[str, Mapping[str, str]]:
+        out: dict[str, Mapping[str, str]] = {}
         for item in self._query(owner, "MX#"):
-            variant = item.get("var")
-            if isinstance(variant, str):
-                out[str(item["sk"])[3:]] = variant
+            if isinstance(item.get("var"), str):
+                out[str(item["sk"])[3:]] = _texts(item)
         return out
 
     def segment_rules(self, site: str) -> dict[str, dict[str, Any]]:
@@ -225,6 +280,56 @@ class DynamoCounters:
                 raise StoreUnavailable("the counter store could not be reached") from exc
         raise StoreUnavailable(f"the profile {owner!r} could not be updated")
 
+    def record_weights(self, site: str, record: WeightsRecord) -> bool:
+        """Keep `record` unless the experience's latest record has the same weights."""
+        latest = self._latest_weights(site, record.experience)
+        if latest is not None and dict(latest.weights) == dict(record.weights):
+            return False
+        item = {
+            "pk": counter_pk(site, "W"),
+            "sk": f"{record.experience}#{_stamp(record.at)}",
+            "exp": record.experience,
+            "at": record.at,
+            "weights": _decimals(dict(record.weights)),
+        }
+        self._call(
+            self._client.put_item,
+            TableName=self._table,
+            Item={k: _SER.serialize(v) for k, v in item.items()},
+        )
+        return True
+
+    def weight_history(self, site: str, experience: str | None = None) -> list[WeightsRecord]:
+        """Every weights record of `site` (or of one experience), oldest first per experience."""
+        prefix = None if experience is None else f"{experience}#"
+        return [_weights(item) for item in self._query(counter_pk(site, "W"), prefix)]
+
+    def _latest_weights(self, site: str, experience: str) -> WeightsRecord | None:
+        page = self._call(
+            self._client.query,
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+            ExpressionAttributeValues={
+                ":pk": {"S": counter_pk(site, "W")},
+                ":p": {"S": f"{experience}#"},
+            },
+            ScanIndexForward=False,
+            Limit=1,
+        )
+        items = page.get("Items", [])
+        return _weights({k: _DES.deserialize(v) for k, v in items[0].items()}) if items else None
+
+    # --- report side ------------------------------------------------------------------
+
+    def variant_rows(self, site: str, experience: str | None = None) -> list[Add]:
+        """The experience rows of `site` (or of one experience), one per stored item."""
+        prefix = None if experience is None else f"{experience}#"
+        rows = []
+        for shard in range(self.shards):
+            for item in self._query(counter_pk(site, "X", shard), prefix):
+                rows.append(_row("X", item))
+        return rows
+
     # --- publish side -----------------------------------------------------------------
 
     def snapshot(self, site: str) -> Snapshot:
@@ -233,13 +338,7 @@ class DynamoCounters:
         for table in TABLES:
             for shard in range(self.shards):
                 for item in self._query(counter_pk(site, table, shard), None):
-                    labels = {k: str(item[k]) for k in _LABELS if k in item}
-                    deltas = {
-                        k: float(v)
-                        for k, v in item.items()
-                        if isinstance(v, Decimal) and k != "ttl"
-                    }
-                    snapshot.add(Add(table, str(item["sk"]), labels, deltas))
+                    snapshot.add(_row(table, item))
         return snapshot
 
     # --- helpers ----------------------------------------------------------------------
@@ -273,6 +372,31 @@ class DynamoCounters:
             raise StoreUnavailable(f"the counter store failed ({_code(exc)})") from exc
         except BotoCoreError as exc:
             raise StoreUnavailable("the counter store could not be reached") from exc
+
+
+def _row(table: str, item: Mapping[str, Any]) -> Add:
+    labels = {k: str(item[k]) for k in _LABELS if k in item}
+    deltas = {k: float(v) for k, v in item.items() if isinstance(v, Decimal) and k != "ttl"}
+    return Add(table, str(item["sk"]), labels, deltas)
+
+
+def _old_item(exc: ClientError) -> dict[str, Any]:
+    raw = exc.response.get("Item") or {}
+    return {k: _DES.deserialize(v) for k, v in raw.items()}
+
+
+def _texts(item: Mapping[str, Any]) -> dict[str, str]:
+    return {k: v for k, v in item.items() if isinstance(v, str) and k not in ("pk", "sk")}
+
+
+def _weights(item: Mapping[str, Any]) -> WeightsRecord:
+    raw = item.get("weights")
+    weights = {str(k): float(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    return WeightsRecord(str(item.get("exp", "")), int(item.get("at", 0)), weights)
+
+
+def _stamp(epoch: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def _features(profile: Mapping[str, Any]) -> dict[str, float]:

@@ -5,15 +5,28 @@ lambdas/dal/TABLE.md) into an `Event`, or None for anything that must not be cou
 (a MODIFY from a replay, a profile or counter write, a malformed item). `aggregate(event,
 sink)` applies its effect through a `Sink` (DynamoDB in production, a dict in the bench):
 
-- exposure: `exposures` +1 on (experience, variant, day); `visitors` +1 only when the
-  conditional put of the visitor's `MX#<exp>` marker succeeds (first exposure);
-- conversion: for every variant the visitor was assigned (its `MX#` markers):
-  `conversions`, `value`, `c:<name>`, `v:<name>`, and `u:<name>` once per visitor (marker
-  `MC#<exp>#<name>`); purchased items get `purchases`;
+- exposure: `exposures` +1 on (experience, variant, day, breakdown); `visitors` +1 only when
+  the conditional put of the visitor's `MX#<exp>` marker succeeds (first exposure). The
+  marker keeps the visitor's breakdown (`Dims`: device, journey stage, new or returning,
+  from the exposure's props), so every later row of that visitor lands in the same cell.
+  A first exposure to a real experience also claims `MX#__personalized__` (the other side
+  of the global holdout, whose own exposures are experience `__holdout__`);
+- conversion: for every experience the visitor was assigned (its `MX#` markers, the two
+  reserved ones included): `conversions`, `value`, `c:<name>`, `v:<name>`; `u:<name>` once
+  per visitor and `q:<name>`, the change of the sum over visitors of (visitor's value)^2,
+  both from the running total in marker `MC#<exp>#<name>` (t -> t + v adds 2tv + v^2);
+  purchased items get `purchases`;
+- click on a personalized slot (a `click` naming its experience): `clicks`, and `clickers`
+  once per visitor (marker `MK#<exp>`);
 - page_view/click of an item: item `views` (+ `views@<segment>`), co-views with the items
   the visitor viewed recently (bounded by `lambdas.models.counters.RECENT`);
 - profile (personalization consent only): counts, value, visits, recent items, and the
   server-side segments from the publisher's thresholds; feature histograms move with it.
+
+First writes count once: a redelivered record finds its markers taken, so `visitors`,
+`u:*` and `clickers` never count a visitor twice, and a running total takes each event id
+once (the marker keeps the ids it added), so a visitor's total stays exact. The rows'
+plain counters (`q:*` too) are at-least-once under redelivery, as documented in TABLE.md.
 
 >>> parse_event("MODIFY", {"pk": "V#s#v", "sk": "E#e"}) is None
 True
@@ -33,14 +46,28 @@ import msgpack
 
 from lambdas.models.counters import (
     FEATURES,
+    PERSONALIZED,
+    PERSONALIZED_VARIANT,
     RECENT,
     Add,
+    Dims,
+    Marker,
     ProfileChange,
     ProfileState,
+    Running,
     bucket_of,
 )
 
-__all__ = ["DEFAULT_SHARDS", "Event", "Sink", "aggregate", "parse_event", "shard_of"]
+__all__ = [
+    "DEFAULT_SHARDS",
+    "Event",
+    "Marker",
+    "Running",
+    "Sink",
+    "aggregate",
+    "parse_event",
+    "shard_of",
+]
 
 DEFAULT_SHARDS = 4
 _MAX_ITEMS_PER_EVENT = 20
@@ -61,6 +88,7 @@ class Event(NamedTuple):
     viewed: str | None = None
     purchased: tuple[str, ...] = ()
     ttl: int | None = None
+    dims: Dims = Dims()
 
 
 class Sink(Protocol):
@@ -68,12 +96,18 @@ class Sink(Protocol):
 
     def add(self, site: str, shard: int, rows: Sequence[Add]) -> None: ...
 
-    def claim(self, owner: str, marker: str, attrs: Mapping[str, str], ttl: int | None) -> bool:
-        """Create the marker item unless it exists; True when this call created it."""
+    def claim(self, owner: str, marker: str, attrs: Mapping[str, str], ttl: int | None) -> Marker:
+        """Create the marker item unless it exists (`attrs["eid"]` names the event)."""
         ...
 
-    def assignments(self, owner: str) -> dict[str, str]:
-        """Experience id -> variant id from the owner's `MX#` markers."""
+    def accumulate(
+        self, owner: str, marker: str, attrs: Mapping[str, str], value: float, ttl: int | None
+    ) -> Running:
+        """Add `value` to the marker's running total once per event id; the total before."""
+        ...
+
+    def assignments(self, owner: str) -> dict[str, Mapping[str, str]]:
+        """Experience id -> its `MX#` marker's attributes (`var`, and `dim` when known)."""
         ...
 
     def update_profile(
@@ -116,6 +150,9 @@ def parse_event(event_name: str, image: Mapping[str, Any]) -> Event | None:
     viewed = None
     if kind in ("page_view", "click") and isinstance(props.get("item"), str | int):
         viewed = str(props["item"])
+    if kind == "click" and experience is None:
+        # a click may name its slot's experience in props (the API stores top-level ones)
+        experience, variant = _text(props.get("experience")), _text(props.get("variant"))
     ttl = image.get("ttl")
     return Event(
         site=parts[1],
@@ -131,6 +168,7 @@ def parse_event(event_name: str, image: Mapping[str, Any]) -> Event | None:
         viewed=viewed,
         purchased=tuple(dict.fromkeys(purchased))[:_MAX_ITEMS_PER_EVENT],
         ttl=None if ttl is None else int(ttl),
+        dims=Dims.from_props(props) if kind == "exposure" else Dims(),
     )
 
 
@@ -143,16 +181,11 @@ def aggregate(event: Event, sink: Sink, *, shards: int = DEFAULT_SHARDS) -> list
     """Apply one event's effect through `sink`; returns the counter rows it added."""
     rows: list[Add] = []
     if event.type == "exposure" and event.experience and event.variant:
-        first = sink.claim(
-            event.owner,
-            f"MX#{event.experience}",
-            {"var": event.variant, "day": event.day},
-            event.ttl,
-        )
-        deltas = {"exposures": 1.0, "visitors": 1.0} if first else {"exposures": 1.0}
-        rows.append(_variant_row(event, event.experience, event.variant, deltas))
+        rows.extend(_exposure_rows(event, event.experience, event.variant, sink))
     elif event.type == "conversion" and event.name:
         rows.extend(_conversion_rows(event, sink))
+    elif event.type == "click" and event.experience:
+        rows.extend(_click_rows(event, event.experience, sink))
     segments_before: Sequence[str] = ()
     if event.personalization:
         state = sink.update_profile(
@@ -183,25 +216,75 @@ def aggregate(event: Event, sink: Sink, *, shards: int = DEFAULT_SHARDS) -> list
     return rows
 
 
-def _conversion_rows(event: Event, sink: Sink) -> list[Add]:
-    name = event.name or "conversion"
-    rows = []
-    for experience, variant in sorted(sink.assignments(event.owner).items()):
-        deltas = {
-            "conversions": 1.0,
-            "value": event.value,
-            f"c:{name}": 1.0,
-            f"v:{name}": event.value,
-        }
-        if sink.claim(event.owner, f"MC#{experience}#{name}", {"var": variant}, event.ttl):
-            deltas[f"u:{name}"] = 1.0
-        rows.append(_variant_row(event, experience, variant, deltas))
+def _exposure_rows(event: Event, experience: str, variant: str, sink: Sink) -> list[Add]:
+    attrs = {"var": variant, "day": event.day, "dim": event.dims.key, "eid": event.event_id}
+    marker = sink.claim(event.owner, f"MX#{experience}", attrs, event.ttl)
+    if not marker.created:
+        # Exposures go to the variant shown, in the cell of the visitor's first exposure.
+        dims = Dims.parse(marker.attrs.get("dim"))
+        return [_variant_row(event, experience, variant, dims, {"exposures": 1.0})]
+    rows = [
+        _variant_row(event, experience, variant, event.dims, {"exposures": 1.0, "visitors": 1.0})
+    ]
+    if not experience.startswith("__"):
+        # Once per experience and visitor, not per exposure: the claim costs a write.
+        seen = sink.claim(
+            event.owner, f"MX#{PERSONALIZED}", {**attrs, "var": PERSONALIZED_VARIANT}, event.ttl
+        )
+        if seen.created:
+            rows.append(
+                _variant_row(
+                    event, PERSONALIZED, PERSONALIZED_VARIANT, event.dims, {"visitors": 1.0}
+                )
+            )
     return rows
 
 
-def _variant_row(event: Event, experience: str, variant: str, deltas: dict[str, float]) -> Add:
+def _conversion_rows(event: Event, sink: Sink) -> list[Add]:
+    name = event.name or "conversion"
+    value = event.value
+    rows = []
+    for experience, marker in sorted(sink.assignments(event.owner).items()):
+        variant = marker.get("var")
+        if not variant:
+            continue
+        dims = Dims.parse(marker.get("dim"))
+        attrs = {"var": variant, "dim": dims.key, "eid": event.event_id}
+        running = sink.accumulate(event.owner, f"MC#{experience}#{name}", attrs, value, event.ttl)
+        deltas = {"conversions": 1.0, "value": value, f"c:{name}": 1.0, f"v:{name}": value}
+        if running.first:
+            deltas[f"u:{name}"] = 1.0
+        if value:
+            # The visitor's total goes from t to t + v: the sum of squares moves by 2tv + v^2.
+            deltas[f"q:{name}"] = 2.0 * running.before * value + value * value
+        rows.append(_variant_row(event, experience, variant, dims, deltas))
+    return rows
+
+
+def _click_rows(event: Event, experience: str, sink: Sink) -> list[Add]:
+    marker = sink.assignments(event.owner).get(experience) or {}
+    # The assigned variant and cell when the visitor was exposed (the usual case: the
+    # exposure precedes the click in the stream), else what the click says.
+    variant = marker.get("var") or event.variant
+    if not variant:
+        return []
+    dims = Dims.parse(marker.get("dim"))
+    attrs = {"var": variant, "eid": event.event_id}
+    first = sink.claim(event.owner, f"MK#{experience}", attrs, event.ttl).created
+    deltas = {"clicks": 1.0, "clickers": 1.0} if first else {"clicks": 1.0}
+    return [_variant_row(event, experience, variant, dims, deltas)]
+
+
+def _variant_row(
+    event: Event, experience: str, variant: str, dims: Dims, deltas: dict[str, float]
+) -> Add:
     labels = {"exp": experience, "var": variant, "day": event.day}
-    return Add("X", f"{experience}#{variant}#{event.day}", labels, deltas)
+    key = f"{experience}#{variant}#{event.day}"
+    if dims.known:
+        # Rows without a breakdown keep the short key (and the publisher's row count).
+        labels.update(dims.labels)
+        key = f"{key}#{dims.key}"
+    return Add("X", key, labels, deltas)
 
 
 def _profile_change(event: Event) -> ProfileChange:

@@ -8,7 +8,9 @@ experiment, an unchanged source): artifacts are content-addressed and `learn` is
 deterministic (seeded bandit, ties broken by id).
 
 - `publish_site(site, cdn=, counters=, now=)`: the EventBridge schedule. The base is the
-  deployed source (`sources/<site>/ruleset.yaml`) or else the current artifact.
+  deployed source (`sources/<site>/ruleset.yaml`) or else the current artifact. It then
+  records each experience's live variant weights when they changed (`K#<site>#W`), so the
+  report's sample-ratio check knows which split was live on which day.
 - `deploy_ruleset(ruleset, cdn=, now=, source=)`: `perso deploy`; keeps the current learned
   params that still fit the new ruleset.
 - `rollback_site(site, cdn=, now=, to=None)`: `perso rollback`; a pointer write from history.
@@ -29,7 +31,7 @@ from edge.compiler import compile_text
 from edge.model import Learned, Ruleset
 from lambdas.logic.bandit import Arm, thompson_weights
 from lambdas.logic.recommend import co_viewed, recommendation_lists, segment_thresholds
-from lambdas.models.counters import Snapshot
+from lambdas.models.counters import Snapshot, WeightsRecord
 
 __all__ = [
     "Cdn",
@@ -38,6 +40,7 @@ __all__ = [
     "PublishResult",
     "deploy_ruleset",
     "learn",
+    "live_weights",
     "merge_learned",
     "publish_site",
     "rollback_site",
@@ -64,6 +67,7 @@ class Cdn(Protocol):
 class CounterReader(Protocol):
     def snapshot(self, site: str) -> Snapshot: ...
     def put_segment_rules(self, site: str, rules: Mapping[str, Mapping[str, Any]]) -> None: ...
+    def record_weights(self, site: str, record: WeightsRecord) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +126,28 @@ def publish_site(site: str, *, cdn: Cdn, counters: CounterReader, now: datetime)
     learned = learn(base, counters.snapshot(site))
     if learned.segments:
         counters.put_segment_rules(site, learned.segments)
-    return _publish(dataclasses.replace(base, learned=learned), cdn=cdn, now=now)
+    ruleset = dataclasses.replace(base, learned=learned)
+    result = _publish(ruleset, cdn=cdn, now=now)
+    for record in live_weights(ruleset, now=now):
+        counters.record_weights(site, record)  # a write only when they changed
+    return result
+
+
+def live_weights(ruleset: Ruleset, *, now: datetime) -> list[WeightsRecord]:
+    """The variant weights each split experience runs with: learned, else declared."""
+    at = int(now.timestamp())
+    out = []
+    for experience in ruleset.experiences:
+        if len(experience.variants) < 2:
+            continue
+        weights = ruleset.learned.weights.get(experience.id) or [
+            v.weight for v in experience.variants
+        ]
+        if len(weights) != len(experience.variants):
+            continue
+        ids = [v.id for v in experience.variants]
+        out.append(WeightsRecord(experience.id, at, dict(zip(ids, weights, strict=True))))
+    return out
 
 
 def deploy_ruleset(

@@ -7,6 +7,11 @@ publisher reads the rows back and folds them into a `Snapshot` (summed over shar
 days) with `fold`. A `ProfileChange` is what one event adds to a visitor's profile, a
 `ProfileState` what the store answers, with the server-side segments from `segments_for`.
 
+Experience rows carry the visitor's breakdown at first exposure (`Dims`: device type,
+journey stage, new or returning) in their key; the publisher sums them away, the report
+keeps them. `HOLDOUT` and `PERSONALIZED` are the reserved experiences that compare the
+global holdout with the visitors who were shown any experience.
+
 >>> snap = fold([Add("X", "x#a#2026-11-22", {"exp": "x", "var": "a"}, {"visitors": 2.0})])
 >>> snap.variants[("x", "a")]["visitors"]
 2.0
@@ -15,6 +20,7 @@ days) with `fold`. A `ProfileChange` is what one event adds to a visitor's profi
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,12 +29,21 @@ from typing import Any, NamedTuple
 
 __all__ = [
     "FEATURES",
+    "HOLDOUT",
+    "HOLDOUT_VARIANT",
+    "PERSONALIZED",
+    "PERSONALIZED_VARIANT",
     "RECENT",
     "TABLES",
+    "UNKNOWN",
     "Add",
+    "Dims",
+    "Marker",
     "ProfileChange",
     "ProfileState",
+    "Running",
     "Snapshot",
+    "WeightsRecord",
     "bucket_floor",
     "bucket_of",
     "fold",
@@ -43,6 +58,97 @@ _INT_BUCKET_CAP = 1000
 # Co-views are counted against at most this many recently viewed items (writes stay bounded).
 RECENT = 5
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+# The exposure the runtime logs per page view for a visitor in the global holdout
+# (edge.decide's HOLDOUT_EXPERIENCE; models import nothing of edge, so it is spelled here).
+HOLDOUT, HOLDOUT_VARIANT = "__holdout__", "holdout"
+# The other side of the holdout comparison: a visitor counts here at the first exposure to
+# any experience that is not reserved (ids starting with "__"), whatever the variant.
+PERSONALIZED, PERSONALIZED_VARIANT = "__personalized__", "personalized"
+UNKNOWN = "unknown"
+_DEVICES = frozenset(("mobile", "tablet", "desktop", "bot"))
+_STAGE = re.compile(r"[A-Za-z0-9_.:@-]{1,32}")
+
+
+class Dims(NamedTuple):
+    """A visitor's breakdown at first exposure; each part "unknown" unless the exposure said.
+
+    >>> Dims.from_props({"device": "mobile", "journey": "cart", "returning": False}).key
+    'mobile#cart#new'
+    >>> Dims.parse("mobile#cart#new").stage, Dims.parse(None).key
+    ('cart', 'unknown#unknown#unknown')
+    """
+
+    device: str = UNKNOWN
+    stage: str = UNKNOWN
+    visitor: str = UNKNOWN  # "new" or "returning"
+
+    @property
+    def key(self) -> str:
+        return f"{self.device}#{self.stage}#{self.visitor}"
+
+    @property
+    def known(self) -> bool:
+        return self != _NO_DIMS
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {"dev": self.device, "stage": self.stage, "nr": self.visitor}
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> Dims:
+        """From an exposure's props: `device` (device.type), `journey`, `returning` (bool)."""
+        device = props.get("device")
+        stage = props.get("journey")
+        returning = props.get("returning")
+        return cls(
+            device if isinstance(device, str) and device in _DEVICES else UNKNOWN,
+            stage if isinstance(stage, str) and _STAGE.fullmatch(stage) else UNKNOWN,
+            UNKNOWN if not isinstance(returning, bool) else "returning" if returning else "new",
+        )
+
+    @classmethod
+    def parse(cls, text: object) -> Dims:
+        """From a marker's `dim` attribute or a row's key tail (anything else: unknown)."""
+        parts = text.split("#") if isinstance(text, str) else []
+        return cls(*parts) if len(parts) == 3 and all(parts) else _NO_DIMS
+
+    @classmethod
+    def from_labels(cls, labels: Mapping[str, str]) -> Dims:
+        return cls(
+            labels.get("dev", UNKNOWN), labels.get("stage", UNKNOWN), labels.get("nr", UNKNOWN)
+        )
+
+
+_NO_DIMS = Dims()
+
+
+class Marker(NamedTuple):
+    """A claimed marker: `created` when this call made it, and the stored attributes
+    (`var`, `dim`, `eid`, ...: this call's when created, the existing marker's otherwise)."""
+
+    created: bool
+    attrs: Mapping[str, str]
+
+
+class Running(NamedTuple):
+    """A visitor's running value total for one experience and goal, before this event."""
+
+    first: bool  # this event is the visitor's first conversion of that name there
+    before: float
+
+
+class WeightsRecord(NamedTuple):
+    """Variant weights that went live for an experience at `at` (epoch seconds, UTC).
+
+    The publisher records one whenever the live weights change (learned bandit weights, or
+    declared weights changed by a deploy); the report's SRM check expects new visitors in
+    these shares, day by day.
+    """
+
+    experience: str
+    at: int
+    weights: Mapping[str, float]
 
 
 class Add(NamedTuple):

@@ -9,7 +9,7 @@ from edge.model import Experience, Ruleset, Variant
 from lambdas.logic.aggregate import Event, aggregate, parse_event, shard_of
 from lambdas.logic.publish import learn, merge_learned
 from lambdas.logic.recommend import co_viewed, recommendation_lists, segment_thresholds
-from lambdas.models.counters import Snapshot, bucket_floor, bucket_of
+from lambdas.models.counters import Dims, Snapshot, bucket_floor, bucket_of
 from tests._memory_store import MemorySink
 
 IMAGE = {
@@ -62,6 +62,7 @@ def test_memory_sink_counts_like_the_table() -> None:
     assert counts == {
         "exposures": 3.0, "visitors": 1.0, "conversions": 2.0, "value": 15.0,
         "c:purchase": 2.0, "v:purchase": 15.0, "u:purchase": 1.0,
+        "q:purchase": 225.0,  # one visitor worth 10 + 5: (10 + 5)^2
     }  # fmt: skip
 
 
@@ -119,3 +120,92 @@ def test_learn_leaves_young_bandits_alone_and_merge_drops_misfits() -> None:
 @pytest.mark.parametrize("value", [-5, 0])
 def test_non_positive_features_are_not_histogrammed(value: float) -> None:
     assert bucket_of("visits", value) is None
+
+
+# --- what the report reads -------------------------------------------------------------------
+
+
+def _x(sink: MemorySink) -> dict[tuple[str, str, str], dict[str, float]]:
+    """Experience rows by (experience, variant, breakdown key), summed over days and shards."""
+    out: dict[tuple[str, str, str], dict[str, float]] = {}
+    for row in sink.variant_rows("s"):
+        key = (row.labels["exp"], row.labels["var"], Dims.from_labels(row.labels).key)
+        cell = out.setdefault(key, {})
+        for name, delta in row.deltas.items():
+            cell[name] = cell.get(name, 0.0) + delta
+    return out
+
+
+def _image(event_id: str, kind: str, props: dict[str, object], **attrs: object) -> dict:
+    return {**IMAGE, "pk": "V#s#v", "sk": f"E#{event_id}", "t": kind, **attrs,
+            "d": msgpack.packb({"props": props, "id": event_id})}  # fmt: skip
+
+
+def test_breakdown_comes_from_the_first_exposure_and_follows_the_visitor() -> None:
+    # Given a first exposure on mobile at the cart stage, a later one on desktop
+    sink = MemorySink()
+    props = {"view": "v", "device": "mobile", "journey": "cart", "returning": False}
+    first = parse_event("INSERT", _image("e1", "exposure", props, exp="x", var="a"))
+    later = parse_event(
+        "INSERT", _image("e2", "exposure", {**props, "device": "desktop"}, exp="x", var="a")
+    )
+    buy = parse_event("INSERT", _image("e3", "conversion", {}, n="buy", val=20))
+    assert first is not None and later is not None and buy is not None
+    for event in (first, later, buy):
+        aggregate(event, sink)
+    # Then every row of that visitor lands in the cell of the first exposure
+    cells = _x(sink)
+    assert cells[("x", "a", "mobile#cart#new")] == {
+        "visitors": 1.0, "exposures": 2.0, "conversions": 1.0, "value": 20.0,
+        "c:buy": 1.0, "v:buy": 20.0, "u:buy": 1.0, "q:buy": 400.0,
+    }  # fmt: skip
+    # And an exposure without those props is "unknown", kept under the short key
+    bare = Event("s", "V#s#w", "e4", "exposure", "2026-11-22", "x", "a")
+    assert aggregate(bare, sink)[0].key == "x#a#2026-11-22"
+
+
+def test_sum_of_squares_is_over_visitor_totals_and_survives_redelivery() -> None:
+    # Given one visitor buying 10, then 5, then the 5 redelivered (same event id)
+    sink = MemorySink()
+    aggregate(Event("s", "V#s#v", "x1", "exposure", "2026-11-22", "x", "a"), sink)
+    for event_id, value in (("c1", 10.0), ("c2", 5.0), ("c2", 5.0)):
+        aggregate(Event("s", "V#s#v", event_id, "conversion", "2026-11-22", name="buy",
+                        value=value), sink)  # fmt: skip
+    cell = _x(sink)[("x", "a", "unknown#unknown#unknown")]
+    # Then u counts the visitor once; q moved by 10^2 and (15^2 - 10^2) each time the 5 came
+    # (a redelivered record re-adds its plain counters: the documented at-least-once limit)
+    assert cell["u:buy"] == 1.0
+    assert cell["q:buy"] == 100.0 + 2 * 125.0
+    assert sink.markers[("V#s#v", "MC#x#buy")]["tot"] == 15.0  # the total itself is exact
+
+
+def test_personalized_visitors_count_once_and_holdout_visitors_never() -> None:
+    sink = MemorySink()
+    day = "2026-11-22"
+    for n, (experience, variant) in enumerate([("x", "a"), ("y", "b"), ("x", "a")]):
+        aggregate(Event("s", "V#s#v", f"e{n}", "exposure", day, experience, variant), sink)
+    aggregate(Event("s", "V#s#h", "h1", "exposure", day, "__holdout__", "holdout"), sink)
+    aggregate(Event("s", "V#s#h", "h2", "exposure", day, "__holdout__", "holdout"), sink)
+    aggregate(Event("s", "V#s#h", "h3", "conversion", day, name="buy", value=3.0), sink)
+    aggregate(Event("s", "V#s#v", "c1", "conversion", day, name="buy", value=7.0), sink)
+    cells = _x(sink)
+    unknown = "unknown#unknown#unknown"
+    shown = cells[("__personalized__", "personalized", unknown)]
+    held = cells[("__holdout__", "holdout", unknown)]
+    assert (shown["visitors"], shown["u:buy"], shown["v:buy"]) == (1.0, 1.0, 7.0)
+    assert (held["visitors"], held["exposures"], held["u:buy"]) == (1.0, 2.0, 1.0)
+
+
+def test_clicks_count_per_click_and_clickers_once() -> None:
+    sink = MemorySink()
+    day = "2026-11-22"
+    aggregate(Event("s", "V#s#v", "e1", "exposure", day, "x", "a"), sink)
+    for n in range(3):
+        aggregate(Event("s", "V#s#v", f"k{n}", "click", day, "x", "a", name="cta"), sink)
+    # a click that names its experience in props only
+    image = _image("k9", "click", {"experience": "x", "variant": "a"})
+    click = parse_event("INSERT", image)
+    assert click is not None and click.experience == "x"
+    aggregate(click, sink)
+    cell = _x(sink)[("x", "a", "unknown#unknown#unknown")]
+    assert (cell["clicks"], cell["clickers"]) == (4.0, 1.0)

@@ -1,0 +1,53 @@
+"""Numbers as a person reads them in a report (shared by the table and the HTML page).
+
+>>> pct(0.0581), lift(0.16), ci((0.033, 0.303)), pvalue(0.01234), pvalue(1e-9)
+('5.81%', '+16.0%', '[+3.3%, +30.3%]', '0.012', '<0.001')
+"""
+
+from __future__ import annotations
+
+__all__ = ["ci", "count", "lift", "money", "pct", "prob", "pvalue"]
+
+DASH = "–"
+
+
+def pct(value: float | None) -> str:
+    return DASH if value is None else f"{value:.2%}"
+
+
+def lift(value: float | None) -> str:
+    return DASH if value is None else f"{value:+.1%}"
+
+
+def ci(interval: tuple[float, float] | None) -> str:
+    """A lift interval; ends past +999% (tiny samples) are shown as such, not as digits.
+
+    >>> ci((-0.999, 2680.0))
+    '[-99.9%, >+999%]'
+    """
+    if interval is None:
+        return DASH
+    low, high = interval
+    return f"[{_bounded(low)}, {_bounded(high)}]"
+
+
+def _bounded(value: float) -> str:
+    return ">+999%" if value > 9.99 else f"{value:+.1%}"
+
+
+def pvalue(value: float | None) -> str:
+    if value is None:
+        return DASH
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def prob(value: float | None) -> str:
+    return DASH if value is None else f"{value:.0%}"
+
+
+def money(value: float | None) -> str:
+    return DASH if value is None else f"{value:,.2f}"
+
+
+def count(value: int) -> str:
+    return f"{value:,}"

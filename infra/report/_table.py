@@ -1,0 +1,177 @@
+"""`perso report --format table`: the report as rich tables in a terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from infra.report._format import ci, count, lift, money, pct, prob, pvalue
+from lambdas.models.report import ExperienceReport, HoldoutReport, Report, VariantStats
+
+__all__ = ["render_table"]
+
+
+def render_table(report: Report, console: Console) -> None:
+    """Print the report: holdout first (the number reported upward), then each experience."""
+    title = f"perso report: {report.site}  ({report.generated_at}"
+    title += f", since {report.since})" if report.since else ")"
+    console.print(Text(title, style="bold"))
+    console.print(_holdout(report.holdout))
+    idle = []
+    for experience in report.experiences:
+        if any(v.visitors for v in experience.variants):
+            console.print(_experience(experience))
+        else:
+            idle.append(experience.id)
+    if idle:
+        console.print(Text(f"no visitors yet: {', '.join(idle)}", style="dim"))
+    for note in report.notes:
+        console.print(Text(f"· {note}", style="dim"))
+
+
+def _holdout(holdout: HoldoutReport) -> Panel:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name in ("goal", "holdout", "rate", "personalized", "rate", "lift", "interval", "p"):
+        table.add_column(name, justify="left" if name == "goal" else "right")
+    silent = [g for g in holdout.goals if not _holdout_counted(holdout, g)]
+    for goal in holdout.goals:
+        if goal in silent:
+            continue
+        held, shown = holdout.holdout.goals[goal], holdout.personalized.goals[goal]
+        table.add_row(
+            goal + (" (guardrail)" if shown.guardrail else ""),
+            f"{count(held.conversions)}/{count(holdout.holdout.visitors)}",
+            pct(held.conversion_rate),
+            f"{count(shown.conversions)}/{count(holdout.personalized.visitors)}",
+            pct(shown.conversion_rate),
+            lift(shown.lift),
+            ci(shown.lift_ci),
+            pvalue(shown.p_value),
+        )
+    parts: list[Table | Text] = [table]
+    if silent:
+        parts.append(Text(f"no conversions counted yet: {', '.join(silent)}", style="dim"))
+    if not holdout.goals:
+        parts = [Text("no goals declared: nothing to compare")]
+    parts += [Text(note, style="dim") for note in holdout.notes]
+    return Panel(
+        Group(*parts),
+        title=f"global holdout ({holdout.share:.0%} declared): personalized vs holdout",
+        title_align="left",
+    )
+
+
+def _experience(experience: ExperienceReport) -> Panel:
+    parts: list[Table | Text] = []
+    counted = [g for g in experience.goals if _counted(experience, g)]
+    shown: list[str | None] = list(counted or experience.goals[:1]) or [None]
+    for goal in shown:
+        parts.append(_variants(experience, goal))
+    silent = [g for g in experience.goals if g not in counted and counted]
+    if silent:
+        parts.append(Text(f"no conversions counted yet: {', '.join(silent)}", style="dim"))
+    srm = experience.srm
+    if srm.p_value is not None:
+        verdict = "MISMATCH" if srm.flagged else "ok"
+        style = "bold red" if srm.flagged else "green"
+        line = f"sample ratio: {verdict} (p = {pvalue(srm.p_value)}, against {srm.weights})"
+        parts.append(Text(line, style=style))
+    elif srm.note:
+        parts.append(Text(f"sample ratio: not checked ({srm.note})", style="dim"))
+    for variant in experience.variants:
+        for stats in variant.goals.values():
+            if stats.harmed:
+                parts.append(
+                    Text(
+                        f"guardrail: {variant.id} raises {stats.goal} by {lift(stats.lift)} "
+                        f"{ci(stats.lift_ci)}",
+                        style="bold red",
+                    )
+                )
+    breakdown = _breakdown_line(experience)
+    if breakdown:
+        parts.append(Text(breakdown, style="dim"))
+    parts += [Text(note, style="dim") for note in experience.notes]
+    head = f"{experience.id}  (slot {experience.slot}, {experience.allocation}"
+    head += f", goals: {', '.join(experience.goals)})" if experience.goals else ", no goals)"
+    return Panel(Group(*parts), title=head, title_align="left")
+
+
+def _variants(experience: ExperienceReport, goal: str | None) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold", title_justify="left")
+    if goal is not None:
+        guard = " (guardrail: a rise is bad)" if goal in _guardrails(experience) else ""
+        table.title = f"{goal}{guard}"
+    columns = ["variant", "visitors", "exposures"]
+    if goal is not None:
+        columns += [
+            "conv.",
+            "rate",
+            "lift",
+            "interval",
+            "p",
+            "P(beat)",
+            "value/visitor",
+            "value lift",
+            "clicks",
+        ]
+    else:
+        columns += ["clicks"]
+    for name in columns:
+        table.add_column(name, justify="left" if name == "variant" else "right")
+    for variant in experience.variants:
+        name = variant.id + (" (control)" if variant.control and variant.id != "control" else "")
+        row = [name, count(variant.visitors), count(variant.exposures)]
+        if goal is not None:
+            stats = variant.goals[goal]
+            row += [
+                count(stats.conversions),
+                pct(stats.conversion_rate),
+                lift(stats.lift),
+                ci(stats.lift_ci),
+                pvalue(stats.p_value),
+                prob(stats.prob_beat_control),
+                money(stats.value_per_visitor),
+                lift(stats.value_lift),
+            ]
+        row.append(_clicks(variant))
+        table.add_row(*row, style="red" if _harmed(variant, goal) else None)
+    return table
+
+
+def _holdout_counted(holdout: HoldoutReport, goal: str) -> bool:
+    return bool(
+        holdout.holdout.goals[goal].conversions or holdout.personalized.goals[goal].conversions
+    )
+
+
+def _counted(experience: ExperienceReport, goal: str) -> bool:
+    return any(v.goals[goal].conversions for v in experience.variants)
+
+
+def _clicks(variant: VariantStats) -> str:
+    if not variant.clicks:
+        return "–"
+    return f"{count(variant.clicks)} ({pct(variant.click_rate)})"
+
+
+def _harmed(variant: VariantStats, goal: str | None) -> bool:
+    return goal is not None and variant.goals[goal].harmed
+
+
+def _guardrails(experience: ExperienceReport) -> set[str]:
+    return {g for v in experience.variants for g, s in v.goals.items() if s.guardrail}
+
+
+def _breakdown_line(experience: ExperienceReport) -> str:
+    known = [row for row in experience.breakdowns if row.value != "unknown" and row.visitors]
+    if not known:
+        return "breakdowns: no device, journey or new/returning sent with exposures yet"
+    parts = []
+    for dimension in ("device", "journey", "visitor"):
+        values = sorted({r.value for r in known if r.dimension == dimension})
+        if values:
+            parts.append(f"{dimension}: {', '.join(values)}")
+    return "breakdowns (see --format html): " + "; ".join(parts)
