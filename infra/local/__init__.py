@@ -3,11 +3,13 @@
 Owns the dev server (`devserver`: the demo, the CDN folder and `/v1/` on one port, with
 CloudFront's headers from `_static`), the CDN folder it serves (`devstack`, `bucket`), and
 the backend behind `/v1/` (`stack`: moto's server, the table, the bucket and the real
-handlers through `api_adapter`, fed by the stream poller and publish timer of `loops`).
+handlers through `api_adapter`, fed by the stream poller and publish timer of `loops`),
+the reports it serves at `/reports/` (`_reports`, drawn by `infra.report`) and the
+announcement other commands find it by (`discovery`).
 
 May import `edge`, `lambdas` (handlers, dal, models), `infra.bundle` (its face:
-`build_bundle`, `snippet_html`), boto3 and moto; never `infra.cli` (the command imports
-this).
+`build_bundle`, `snippet_html`), `infra.report`, boto3 and moto; never `infra.cli` (the
+command imports this).
 """
 
 from __future__ import annotations
