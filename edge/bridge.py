@@ -8,9 +8,10 @@ once, here, at the boundary:
   uses): verify and load a ruleset artifact; it stays loaded for the following
   decisions. Returns `{"ok", "version", "site", "slots"}` or `{"ok": false, "error"}` as
   JSON; the previously loaded ruleset stays in use on error.
-- `decide_json(signals_json, profile_json, now_iso)`: `edge.context.build_context` then
-  `edge.decide.decide`, returned as JSON (`Result.to_dict()` with each decision's slot
-  `selector` and `hide_until_decided` added, so the page needs no second lookup).
+- `decide_json(signals_json, profile_json, now_iso)`: `edge.decide.decide_signals` (the
+  context built from the signals, then `decide`, as `perso simulate` does), returned as
+  JSON (`Result.to_dict()` with each decision's slot `selector` and
+  `hide_until_decided` added, so the page needs no second lookup).
 
 Everything except `_to_bytes`'s JsProxy branch runs under plain CPython, which is how
 tests/unit/test_bridge.py covers it.
@@ -27,8 +28,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from edge import artifact as _artifact
-from edge.context import build_context, parse_time
-from edge.decide import decide
+from edge.context import parse_time
+from edge.decide import decide, decide_signals
 from edge.model import Ruleset
 
 __all__ = [
@@ -128,11 +129,7 @@ def decide_json(signals_json: str, profile_json: str, now_iso: str) -> str:
         now = _now(now_iso)
     except (TypeError, ValueError) as exc:
         return json.dumps({"ok": False, "error": str(exc)})
-    context = build_context(signals, profile=profile, now=now)
-    # Without personalization consent the core gets no profile at all (build_context
-    # already hides it from the rules; decide must not see stored assignments either).
-    consented = context.get("consent", {}).get("personalization") is True
-    result = decide(ruleset, context, profile if consented else {}, now).to_dict()
+    result = decide_signals(ruleset, signals, profile, now)[1].to_dict()
     for decision in result["decisions"]:
         slot = ruleset.slots.get(decision["slot"])
         decision["selector"] = slot.selector if slot is not None else ""

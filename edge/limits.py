@@ -43,7 +43,7 @@ MAX_SOURCE_BYTES = 2 * MAX_ARTIFACT_BYTES
 # paths, referrers and campaign names; the sitemap protocol caps URLs at 2,048
 # characters and Internet Explorer did at 2,083, so sites keep under that and no real
 # value is cut; a crafted one (a 100 KB query string) is. Patterns that can backtrack
-# for minutes are refused outright (edge._regex), but even an ordinary one is
+# for minutes are refused outright (edge.conditions._regex), but even an ordinary one is
 # quadratic when searched from every start: `\d+x` takes ~11 ms on 2,048 digits and
 # 30 s on 100,000.
 MAX_REGEX_INPUT = 2048

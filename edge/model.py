@@ -10,6 +10,7 @@ ever sees a `Ruleset`. Everything here is plain data: no field is ever executed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "CONSENT_PURPOSES",
     "CONTENT_KINDS",
     "FREQUENCY_PERIODS",
+    "PLACEHOLDER",
     "SCHEMA_VERSION",
     "Experience",
     "Frequency",
@@ -36,9 +38,14 @@ SCHEMA_VERSION = 1
 CONTENT_KINDS = ("text", "html", "attrs", "class", "hide", "redirect", "data", "recommend")
 CONSENT_PURPOSES = ("personalization", "analytics", "none")
 ALLOCATIONS = ("fixed", "bandit")
-# Rolling windows ending now (edge._decide_caps). There is no "view": an experience
+# Rolling windows ending now (edge.decide._caps). There is no "view": an experience
 # fills one slot once per page view, so a per-view cap could never hold.
 FREQUENCY_PERIODS = ("session", "day", "week", "month", "lifetime")
+# A placeholder in any string of a variant's content: `{profile.first_name|there}`, a
+# dotted path into the context, then an optional fallback after `|`. The path is
+# letters, digits, `_`, `-` and dots; the fallback anything but braces. `edge.decide`
+# fills them; the compiler checks redirect targets with their fallbacks in place.
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)(?:\|([^{}]*))?\}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 __all__ = [
-    "COMPILER_ONLY",
     "COMPILER_PACKAGE",
     "EDGE_DIST",
     "EDGE_REQUIRES",
@@ -39,10 +38,8 @@ EDGE_DIST = "perso_edge"
 # The runtime dependencies of `edge` (DESIGN §2: stdlib + msgpack + cachetools only).
 EDGE_REQUIRES = ("msgpack>=1.1", "cachetools>=5.3")
 # What only the YAML compiler needs is left out of the wheel shipped to browsers: the
-# `edge/compiler/` package. Until it exists, the flat modules that COMPILER_ONLY matches.
-# Once edge/compiler/ has landed, drop COMPILER_ONLY and keep the folder rule alone.
+# `edge/compiler/` package, whole.
 COMPILER_PACKAGE = "compiler"
-COMPILER_ONLY = ("compiler.py", "_compiler*.py", "_yaml*.py", "schema.py")
 
 # The earliest time a zip entry can carry; any fixed value works, this one is the convention.
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -66,7 +63,7 @@ def edge_files(edge_dir: Path = EDGE_DIR, *, include_compiler: bool = False) -> 
         if not path.is_file() or "__pycache__" in path.parts or path.suffix in {".pyc", ".pyo"}:
             continue
         relative = path.relative_to(edge_dir)
-        if not include_compiler and is_compiler_only(relative, edge_dir=edge_dir):
+        if not include_compiler and is_compiler_only(relative):
             continue
         files[f"edge/{relative.as_posix()}"] = path.read_bytes()
     if "edge/__init__.py" not in files:
@@ -145,12 +142,10 @@ def write_wheel(
     return path
 
 
-def is_compiler_only(relative: Path, *, edge_dir: Path = EDGE_DIR) -> bool:
-    """Whether `relative` (a path inside `edge_dir`) belongs to the build-time compiler:
-    `compiler/...` once `edge/compiler/` exists, `_compiler_content.py` before."""
-    if (edge_dir / COMPILER_PACKAGE).is_dir():
-        return relative.parts[0] == COMPILER_PACKAGE
-    return len(relative.parts) == 1 and any(relative.match(p) for p in COMPILER_ONLY)
+def is_compiler_only(relative: Path) -> bool:
+    """Whether `relative` (a path inside `edge/`) belongs to the build-time compiler,
+    the `edge/compiler/` package: `compiler/_yaml.py` does, `decide/__init__.py` not."""
+    return relative.parts[0] == COMPILER_PACKAGE
 
 
 def _digest(data: bytes) -> str:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from edge.decide import Result, decide_signals
 from edge.model import Ruleset
 
 __all__ = ["moment_of", "simulate"]
@@ -48,18 +49,12 @@ def simulate(
     as_json: bool = False,
 ) -> str:
     """The decisions for these signals, as a table (or one JSON object)."""
-    from edge.context import build_context
-    from edge.decide import decide
-
     moment = now if now is not None else moment_of(signals)
     if profile is None:
         source = signals.get("profile")
         profile = source if isinstance(source, dict) else {}
-    context = build_context(signals, profile=profile, now=moment)
-    consent = context.get("consent") or {}
-    # Without personalization consent the device keeps no profile, so decide sees none.
-    device_profile = profile if consent.get("personalization") else {}
-    result = decide(ruleset, context, device_profile, moment, explain=explain)
+    # As the browser's worker does (without personalization consent, no profile).
+    context, result = decide_signals(ruleset, signals, profile, moment, explain=explain)
     if result.journey is not None:
         context = {**context, "journey": result.journey}
     decisions = [
@@ -80,7 +75,7 @@ def simulate(
 
 
 def _table(
-    ruleset: Ruleset, context: dict[str, Any], moment: datetime, result: Any, *, explain: bool
+    ruleset: Ruleset, context: dict[str, Any], moment: datetime, result: Result, *, explain: bool
 ) -> str:
     device = context.get("device") or {}
     local = context.get("local") or {}

@@ -13,9 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from edge.compiler import compile_file
+from edge.compiler import compile_file, json_schema
 from edge.model import Ruleset
-from edge.schema import json_schema
 from infra.cli._simulate import simulate as run_simulation
 from infra.cli.errors import CommandError
 from infra.local.bucket import now_iso, write_release

@@ -36,8 +36,8 @@ from typing import Any
 
 import pytest
 
-from edge._decide_prepare import _build, prepare
 from edge.decide import decide
+from edge.decide._prepare import _build, prepare
 from tests._factories import NOW, generated_ruleset, sample_context, sample_profile
 
 BUDGET_US = 100.0

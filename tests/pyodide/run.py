@@ -62,7 +62,7 @@ EDGE_TESTS = (
 NOT_IN_PYODIDE = {
     "tests/unit/test_wheel.py": "builds wheels on the host and starts CPython subprocesses",
     "tests/unit/test_schema.py": "needs jsonschema, whose rpds-py has no wasm wheel on PyPI "
-    "(edge.schema is build-time only and not in the browser wheel)",
+    "(edge.compiler.schema is build-time only and not in the browser wheel)",
 }
 # Single tests that only make sense on CPython, deselected in Pyodide, each with its reason
 # (none at present: the bridge's IN_PYODIDE test runs in both).

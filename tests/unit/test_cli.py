@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from edge.artifact import load
-from edge.schema import json_schema
+from edge.compiler import json_schema
 from infra.cli import app, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,6 +242,7 @@ def test_every_command_is_registered() -> None:
         "dev",
         "deploy",
         "rollback",
+        "report",
     ]
 
 
@@ -272,6 +273,6 @@ def test_installed_perso_exit_codes_and_no_traceback(bad_file: Path) -> None:
 
 def test_importing_edge_does_not_import_yaml() -> None:
     # The browser wheel has no PyYAML: only compiling may import it.
-    code = "import edge.compiler, edge.artifact, edge.schema, sys; print('yaml' in sys.modules)"
+    code = "import edge.compiler, edge.artifact, sys; print('yaml' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import edge.compiler
+import edge.compiler._ruleset
 from edge.compiler import CompileResult, compile_file, compile_text
 from edge.limits import (
     MAX_CONDITION_DEPTH,
@@ -343,7 +343,7 @@ def test_a_source_over_the_byte_limit_is_refused_before_it_is_parsed() -> None:
 
 def test_an_artifact_over_the_byte_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a limit below the demo's artifact (~6 KB)
-    monkeypatch.setattr(edge.compiler, "MAX_ARTIFACT_BYTES", 1000)
+    monkeypatch.setattr(edge.compiler._ruleset, "MAX_ARTIFACT_BYTES", 1000)
     # When it is compiled, Then the artifact's size is the problem
     found = [str(p) for p in compile_file(EXAMPLE).problems]
     assert len(found) == 1 and "the artifact would be" in found[0], found

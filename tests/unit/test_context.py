@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from edge._channel import classify_channel, referrer_host
-from edge._ua import classify_device
 from edge.conditions import evaluate
 from edge.context import build_context, parse_time
+from edge.context._channel import classify_channel, referrer_host
+from edge.context._ua import classify_device
 
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from edge import bucketing
-from edge._decide_prepare import prepare
 from edge.decide import HOLDOUT_EXPERIENCE, Decision, Result, decide
+from edge.decide._prepare import prepare
 from edge.limits import MAX_REGEX_INPUT
 from edge.model import (
     Experience,

@@ -17,12 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("edge", "lambdas", "infra")
 PROJECT = (*PACKAGES, "tests")
 
-# Modules allowed to load a module by name, each with the reason it must.
-DYNAMIC_IMPORTS = {
-    # Owned by the edge restructuring step: `re._parser` is private stdlib without a stub;
-    # a plain `import re._parser as _parser` would do (mypy accepts it as Any).
-    "edge._regex": "re._parser, a private stdlib module",
-}
+# Modules allowed to load a module by name, each with the reason it must (none).
+DYNAMIC_IMPORTS: dict[str, str] = {}
 # What lambdas/dal may import besides the stdlib and lambdas.models.
 DAL_THIRD_PARTY = {"boto3", "botocore", "cachetools", "aws_lambda_powertools"}
 
@@ -83,6 +79,49 @@ def test_edge_imports_nothing_of_the_others() -> None:
     assert _offenders("edge", "lambdas", "infra", "tests") == {}
 
 
+def test_edge_packages_keep_to_their_arrows() -> None:
+    # docs/internals.md: conditions and context read only the shared aliases and limits;
+    # nothing else in edge imports the compiler (the browser wheel leaves it out).
+    def reaching(owner: str, *allowed: str) -> dict[str, list[str]]:
+        out = {}
+        for module in MODULES:
+            if _under(module, owner):
+                names = _imports(module)
+                bad = sorted(
+                    n for n in names if _under(n, "edge") and not _under(n, owner, *allowed)
+                )
+                if bad:
+                    out[module] = bad
+        return out
+
+    assert reaching("edge.conditions", "edge.types", "edge.limits") == {}
+    assert reaching("edge.context", "edge.types") == {}
+    users = {
+        module: sorted(n for n in _imports(module) if _under(n, "edge.compiler"))
+        for module in MODULES
+        if _under(module, "edge") and not _under(module, "edge.compiler")
+    }
+    assert {module: names for module, names in users.items() if names} == {}
+
+
+def test_edge_packages_are_used_through_their_faces() -> None:
+    # `edge.decide._walk` is the decide package's own business; everything else in the
+    # project's code (tests may look inside) imports `edge.decide`.
+    out = {}
+    for module in MODULES:
+        owner = ".".join(module.split(".")[:2])
+        inside = [
+            name
+            for name in _imports(module)
+            if _under(name, "edge")
+            and any(part.startswith("_") for part in name.split(".")[1:])
+            and not _under(name, owner)
+        ]
+        if inside:
+            out[module] = sorted(inside)
+    assert out == {}
+
+
 def test_lambdas_never_imports_infra() -> None:
     assert _offenders("lambdas", "infra", "tests") == {}
 
@@ -120,6 +159,7 @@ def test_infra_rooms_import_the_cli_never() -> None:
     # The command imports the rooms; a room importing the command back is a hidden cycle.
     assert _offenders("infra.local", "infra.cli") == {}
     assert _offenders("infra.cdk", "infra.cli", "infra.local") == {}
+    assert _offenders("infra.report", "infra.cli", "infra.local") == {}
 
 
 def test_the_bundle_room_imports_nothing_of_the_project_but_itself() -> None:

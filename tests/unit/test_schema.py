@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from edge import model
+from edge.compiler import json_schema
+from edge.compiler.schema import FIELD_DOCS
 from edge.model import CONTENT_KINDS, Ruleset
-from edge.schema import FIELD_DOCS, json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "demo-shop.yaml"

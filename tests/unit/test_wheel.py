@@ -8,12 +8,11 @@ import subprocess
 import sys
 import zipfile
 from email.parser import Parser
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pytest
 
 from infra.bundle.wheel import (
-    COMPILER_ONLY,
     COMPILER_PACKAGE,
     EDGE_DIR,
     build_edge_wheel,
@@ -29,14 +28,8 @@ SOURCES = sorted(
     for p in EDGE_DIR.rglob("*.py")
     if "__pycache__" not in p.parts
 )
-# The compiler: the edge/compiler/ package once it exists, the flat modules before it
-# (keep only the first branch once edge/compiler/ has landed).
-if (EDGE_DIR / COMPILER_PACKAGE).is_dir():
-    COMPILER_SOURCES = [n for n in SOURCES if n.startswith(f"{COMPILER_PACKAGE}/")]
-else:
-    COMPILER_SOURCES = [
-        n for n in SOURCES if "/" not in n and any(PurePosixPath(n).match(p) for p in COMPILER_ONLY)
-    ]
+# The compiler: the edge/compiler/ package.
+COMPILER_SOURCES = [n for n in SOURCES if n.startswith(f"{COMPILER_PACKAGE}/")]
 
 
 def _names(wheel: Path) -> list[str]:
@@ -78,32 +71,11 @@ def test_metadata_names_the_runtime_dependencies(browser_wheel: Path) -> None:
 
 def test_browser_wheel_leaves_the_compiler_out(browser_wheel: Path) -> None:
     names = _names(browser_wheel)
-    assert COMPILER_SOURCES, "the exclusion list matches nothing: has the compiler moved?"
+    assert "compiler/_yaml.py" in COMPILER_SOURCES, "has the compiler moved?"
+    # The folder, whole, and nothing else.
     for source in SOURCES:
         expected = source not in COMPILER_SOURCES
         assert (f"edge/{source}" in names) is expected, source
-    assert not any(n == "edge/compiler.py" or n.startswith("edge/compiler/") for n in names)
-    assert not any(n.startswith("edge/_yaml") for n in names)
-
-
-def test_a_compiler_package_is_left_out_whole(tmp_path: Path) -> None:
-    # Given the layout edge/ is moving to: the compiler in a package of its own, and a
-    # module whose name the flat layout's list would have matched
-    sources = ["__init__.py", "bridge.py", "schema.py", "compiler/__init__.py"]
-    sources += ["compiler/_yaml.py", "decide/__init__.py"]
-    for name in sources:
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text("")
-    # Then the browser wheel leaves out that folder, and only it
-    assert sorted(edge_files(tmp_path)) == [
-        "edge/__init__.py",
-        "edge/bridge.py",
-        "edge/decide/__init__.py",
-        "edge/schema.py",
-    ]
-    assert sorted(edge_files(tmp_path, include_compiler=True)) == sorted(
-        f"edge/{n}" for n in sources
-    )
 
 
 def test_test_wheel_holds_every_source(test_wheel: Path) -> None:

@@ -35,18 +35,16 @@ True
 from __future__ import annotations
 
 import re
+
+# Python's own reader of patterns (the tree `re.compile` works from), stdlib since 3.11;
+# private, so typeshed has no stub for it and mypy reads it as Any.
+import re._parser as _parser
 from collections.abc import Iterable
 from functools import lru_cache
-from importlib import import_module
 from typing import Any
 
-from edge.limits import MAX_REGEX_INPUT
+__all__ = ["backtracking_risk", "compile_pattern", "translate"]
 
-__all__ = ["MAX_REGEX_INPUT", "backtracking_risk", "compile_pattern", "translate"]
-
-# Python's own reader of patterns (the tree `re.compile` works from), stdlib since 3.11.
-# Imported by name: it is private, so typeshed has no stub for it.
-_parser: Any = import_module("re._parser")
 _UNBOUNDED: int = _parser.MAXREPEAT
 _NAMED_GROUP = re.compile(r"\(\?<(?=[A-Za-z_])")
 _REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})

@@ -1,7 +1,8 @@
-"""Raw browser signals to the attributes rules see (DESIGN §4).
+"""`build_context`: raw browser signals to the attributes rules see (DESIGN §4).
 
 The snippet reads the signals on the page's main thread; this module derives the
-attributes. It never raises: a signal of the wrong type is ignored, as if absent.
+attributes (the device from `_ua`, the channel from `_channel`). It never raises: a
+signal of the wrong type is ignored, as if absent.
 
 >>> ctx = build_context({"languages": ["pt-BR", "en"], "local_time": "2026-11-25T19:30:00"})
 >>> ctx["language"], ctx["locale"], ctx["local"]["hour"], ctx["local"]["weekday"]
@@ -14,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from edge._channel import classify_channel
-from edge._ua import classify_device
+from edge.context._channel import classify_channel
+from edge.context._ua import classify_device
 from edge.types import Attributes, Profile, Signals
 
 __all__ = ["PROFILE_COUNTERS", "build_context", "parse_time"]

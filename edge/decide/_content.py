@@ -21,31 +21,26 @@ Rules are data: a placeholder is a lookup, never an expression.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from edge.model import Learned
+from edge.model import PLACEHOLDER, Learned
 from edge.types import Attributes, Content, Profile
 
 __all__ = [
     "DEFAULT_RECOMMEND_COUNT",
-    "PLACEHOLDER",
     "ContentFiller",
     "Recommender",
     "catalog_items",
     "fill_content",
     "has_placeholders",
-    "lookup",
     "page_items",
-    "resolve_recommend",
 ]
 
 DEFAULT_RECOMMEND_COUNT = 4
-# A path is letters, digits, `_`, `-` and dots; the fallback is anything but braces.
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)(?:\|([^{}]*))?\}")
 _MAX_DEPTH = 16
+_CURRENT_ITEM = ("page", "query", "id")
 
 
 def _plain(value: str) -> str:
@@ -58,19 +53,6 @@ def _url_part(value: str) -> str:
 
 Escape = Callable[[str], str]
 _ESCAPERS: dict[str, Escape] = {"html": html.escape, "redirect": _url_part}
-
-
-def lookup(attributes: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path, or None (`lookup({"a": {"b": 1}}, "a.b") == 1`)."""
-    current: Any = attributes
-    for part in path.split("."):
-        if type(current) is dict or isinstance(current, Mapping):
-            current = current.get(part)
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        else:
-            return None
-    return current
 
 
 def _as_text(value: Any) -> str | None:
@@ -121,6 +103,7 @@ class _Template:
 
 
 def _walk(attributes: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at a dotted path, or None (`_walk({"a": {"b": 1}}, ("a", "b")) == 1`)."""
     current: Any = attributes
     for part in path:
         if type(current) is dict or isinstance(current, Mapping):
@@ -223,7 +206,7 @@ def _str_list(value: Any) -> list[str]:
 
 
 def _current_item(context: Attributes, viewed: list[str]) -> str | None:
-    item = lookup(context, "page.query.id")
+    item = _walk(context, _CURRENT_ITEM)
     if isinstance(item, str) and item:
         return item
     return viewed[-1] if viewed else None
@@ -268,7 +251,15 @@ class Recommender:
         viewed: list[str],
         current: str | None,
     ) -> dict[str, Any] | None:
-        """`resolve_recommend` with the spec and the page's items already read."""
+        """`{"items": [...], ...extra keys}`, or None when no item is left.
+
+        `list` is "popular", "co_viewed" (seeded by the current item: `page.query.id`,
+        else the last viewed one), or any name in `learned.recommendations` (such as
+        "popular:<segment>"). Items the visitor viewed (unless `exclude_viewed` is
+        false), the current item, duplicates and ids missing from the catalog are
+        dropped on the device. `catalog` maps an id to its item dict, which already
+        holds `"id"` (see `catalog_items`); the items are shared, not copied.
+        """
         name = self.name
         if name == "co_viewed":
             candidates = learned.co_viewed.get(current, []) if current is not None else []
@@ -292,26 +283,3 @@ class Recommender:
         if not items:
             return None
         return {**self.extra, "items": items}
-
-
-def resolve_recommend(
-    spec: Any,
-    *,
-    learned: Learned,
-    catalog: Mapping[str, dict[str, Any]],
-    context: Attributes,
-    profile: Profile,
-) -> dict[str, Any] | None:
-    """Resolve `{list, count, exclude_viewed}` to `{"items": [...]}`, or None if empty.
-
-    `list` is "popular", "co_viewed" (seeded by `page.query.id`, else the last viewed
-    item), or any name in `learned.recommendations` (such as "popular:<segment>").
-    Items the visitor viewed (unless `exclude_viewed` is false), the current item,
-    duplicates and ids missing from the catalog are dropped on the device.
-    `catalog` maps an id to its item dict, which already holds `"id"` (see
-    `catalog_items`); the items are shared, not copied.
-    """
-    viewed, current = page_items(context, profile)
-    return Recommender(spec).resolve(
-        learned=learned, catalog=catalog, viewed=viewed, current=current
-    )

@@ -5,56 +5,42 @@ wherever a condition is expected (audiences, journey `when`, segments themselves
 `$and`/`$or`/`$nor`/`$not`/`$elemMatch`). Inlining is recursive, and a segment that
 reaches itself again is a cycle, named in full ("a -> b -> a").
 
->>> report = []
->>> inliner = SegmentInliner({"eu": {"geo.country": {"$in": ["DE", "FR"]}}}, report.append)
+>>> inliner = SegmentInliner({"eu": {"geo.country": {"$in": ["DE", "FR"]}}}, Checker("r.yaml"))
 >>> inliner.inline({"$segment": "eu"}, line=1)
 {'geo.country': {'$in': ['DE', 'FR']}}
+
+Operator names are checked against the table that evaluates them
+(`edge.conditions.OPERATORS`), regexes with the evaluator's own reading and its
+backtracking check.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
-from edge._regex import backtracking_risk, translate
-from edge._yaml import LineDict, LineList, plain
+from edge.compiler._check import Checker, kind_of
+from edge.compiler._yaml import line_at, plain
+from edge.conditions import OPERATORS, backtracking_risk, translate
 from edge.limits import MAX_CONDITION_DEPTH
 
-__all__ = ["CONDITION_OPERATORS", "VALUE_OPERATORS", "SegmentInliner", "kind_of"]
+__all__ = ["CONDITION_OPERATORS", "VALUE_OPERATORS", "SegmentInliner"]
 
 # Operators that combine conditions (they stand where an attribute path would).
 CONDITION_OPERATORS = frozenset({"$and", "$or", "$nor", "$not", "$segment"})
-# Operators on an attribute's value (GrowthBook's list, as in growthbook-python core.py).
-VALUE_OPERATORS = frozenset(
-    {
-        "$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$veq", "$vne", "$vlt", "$vlte", "$vgt",
-        "$vgte", "$exists", "$in", "$nin", "$ini", "$nini", "$all", "$alli", "$elemMatch",
-        "$size", "$type", "$not", "$regex", "$regexi", "$notRegex", "$notRegexi",
-        "$inGroup", "$notInGroup",
-    }
-)  # fmt: skip
+# Operators on an attribute's value: the evaluator's table.
+VALUE_OPERATORS = frozenset(OPERATORS)
 _REGEX_OPERATORS = frozenset({"$regex", "$regexi", "$notRegex", "$notRegexi"})
 _LIST_OPERATORS = frozenset({"$in", "$nin", "$ini", "$nini", "$all", "$alli"})
 _TYPES = frozenset({"string", "number", "boolean", "array", "object", "null", "undefined"})
-
-Report = Callable[[tuple[int, str]], None]
-
-
-def _line(value: Any, key: str | int, default: int) -> int:
-    if isinstance(value, LineDict) and isinstance(key, str):
-        return value.key_lines.get(key, default)
-    if isinstance(value, LineList) and isinstance(key, int):
-        return value.line_of(key)
-    return default
 
 
 class SegmentInliner:
     """Checks conditions and replaces `$segment` references by the segments they name."""
 
-    def __init__(self, segments: dict[str, Any], report: Report) -> None:
+    def __init__(self, segments: dict[str, Any], check: Checker) -> None:
         self._segments = segments
-        self._report = report
+        self._check = check
         self._done: dict[str, dict[str, Any]] = {}
         self._cycles: set[frozenset[str]] = set()
         self._stack: list[str] = []
@@ -74,7 +60,7 @@ class SegmentInliner:
             cycle = [*self._stack[self._stack.index(name) :], name]
             if frozenset(cycle) not in self._cycles:
                 self._cycles.add(frozenset(cycle))
-                self._report((line, f"segment cycle: {' -> '.join(cycle)}."))
+                self._check.report(line, f"segment cycle: {' -> '.join(cycle)}.")
             return {}
         self._stack.append(name)
         deepest, self._deepest = self._deepest, depth
@@ -101,15 +87,15 @@ class SegmentInliner:
         if not self._shallow(depth, line=line, where=where):
             return {}
         if not isinstance(condition, dict):
-            self._report(
-                (line, f"{where} must be a mapping of conditions, not {kind_of(condition)}.")
+            self._check.report(
+                line, f"{where} must be a mapping of conditions, not {kind_of(condition)}."
             )
             return {}
         line = getattr(condition, "line", line) or line
         parts: list[dict[str, Any]] = []
         rest: dict[str, Any] = {}
         for key, value in condition.items():
-            key_line = _line(condition, key, line)
+            key_line = line_at(condition, key, line)
             if key == "$segment":
                 parts.append(self._reference(value, line=key_line, where=where, depth=depth))
             elif key in ("$and", "$or", "$nor"):
@@ -121,7 +107,7 @@ class SegmentInliner:
                     value, line=key_line, where=f"{where}, $not", depth=depth + 1
                 )
             elif key.startswith("$"):
-                self._report((key_line, f"unknown condition operator {key!r} in {where}."))
+                self._check.report(key_line, f"unknown condition operator {key!r} in {where}.")
             else:
                 rest[key] = self._value(key, value, line=key_line, where=where, depth=depth)
         if not parts:
@@ -133,11 +119,13 @@ class SegmentInliner:
 
     def _reference(self, name: Any, *, line: int, where: str, depth: int) -> dict[str, Any]:
         if not isinstance(name, str):
-            self._report((line, f"$segment in {where} must name a segment, not {kind_of(name)}."))
+            self._check.report(
+                line, f"$segment in {where} must name a segment, not {kind_of(name)}."
+            )
             return {}
         if name not in self._segments:
             known = ", ".join(sorted(self._segments)) or "none are defined"
-            self._report((line, f"unknown segment {name!r} in {where} (segments: {known})."))
+            self._check.report(line, f"unknown segment {name!r} in {where} (segments: {known}).")
             return {}
         # Counted one level down: beside other keys it lands in an `$and`.
         known_height = self._heights.get(name)
@@ -151,8 +139,8 @@ class SegmentInliner:
         if depth <= MAX_CONDITION_DEPTH:
             self._deepest = max(self._deepest, depth)
             return True
-        self._report(
-            (line, f"{where} nests conditions more than {MAX_CONDITION_DEPTH} levels deep.")
+        self._check.report(
+            line, f"{where} nests conditions more than {MAX_CONDITION_DEPTH} levels deep."
         )
         return False
 
@@ -160,10 +148,12 @@ class SegmentInliner:
         self, op: str, value: Any, *, line: int, where: str, depth: int
     ) -> list[Any]:
         if not isinstance(value, list):
-            self._report((line, f"{op} in {where} must be a list of conditions."))
+            self._check.report(line, f"{op} in {where} must be a list of conditions.")
             return []
         return [
-            self.inline(item, line=_line(value, i, line), where=f"{where}, {op}[{i}]", depth=depth)
+            self.inline(
+                item, line=line_at(value, i, line), where=f"{where}, {op}[{i}]", depth=depth
+            )
             for i, item in enumerate(value)
         ]
 
@@ -176,21 +166,21 @@ class SegmentInliner:
             return plain(value)  # a literal object, compared as a whole
         out: dict[str, Any] = {}
         for op, arg in value.items():
-            op_line = _line(value, op, line)
+            op_line = line_at(value, op, line)
             here = f"{where}, {path}"
             if op == "$segment":
-                self._report((op_line, f"$segment in {here} must stand where a condition is."))
+                self._check.report(op_line, f"$segment in {here} must stand where a condition is.")
             elif op not in VALUE_OPERATORS:
-                self._report((op_line, f"unknown operator {op!r} in {here}."))
+                self._check.report(op_line, f"unknown operator {op!r} in {here}.")
             elif op in _REGEX_OPERATORS:
                 out[op] = self._regex(op, arg, line=op_line, where=here)
             elif op in _LIST_OPERATORS and not isinstance(arg, list):
-                self._report((op_line, f"{op} in {here} needs a list, not {kind_of(arg)}."))
+                self._check.report(op_line, f"{op} in {here} needs a list, not {kind_of(arg)}.")
             elif op == "$exists" and not isinstance(arg, bool):
-                self._report((op_line, f"$exists in {here} needs true or false."))
+                self._check.report(op_line, f"$exists in {here} needs true or false.")
             elif op == "$type" and arg not in _TYPES:
-                self._report(
-                    (op_line, f"$type {arg!r} in {here} is not one of {', '.join(sorted(_TYPES))}.")
+                self._check.report(
+                    op_line, f"$type {arg!r} in {here} is not one of {', '.join(sorted(_TYPES))}."
                 )
             elif op == "$elemMatch":
                 out[op] = self._elem_match(arg, line=op_line, where=here, depth=depth + 1)
@@ -211,35 +201,20 @@ class SegmentInliner:
 
     def _regex(self, op: str, pattern: Any, *, line: int, where: str) -> Any:
         if not isinstance(pattern, str):
-            self._report((line, f"{op} in {where} needs a pattern string, not {kind_of(pattern)}."))
+            self._check.report(
+                line, f"{op} in {where} needs a pattern string, not {kind_of(pattern)}."
+            )
             return pattern
         ignore_case = op.endswith("i")
         try:
             # The operators' own reading (JavaScript's named groups included).
             re.compile(translate(pattern), re.IGNORECASE if ignore_case else 0)
         except (re.error, RecursionError, OverflowError, ValueError) as exc:
-            self._report((line, f"invalid regex {pattern!r} in {where}: {exc}."))
+            self._check.report(line, f"invalid regex {pattern!r} in {where}: {exc}.")
             return pattern
         risk = backtracking_risk(pattern, ignore_case=ignore_case)
         if risk is not None:
-            self._report(
-                (line, f"regex {pattern!r} in {where} can take minutes on some values: {risk}.")
+            self._check.report(
+                line, f"regex {pattern!r} in {where} can take minutes on some values: {risk}."
             )
         return pattern
-
-
-def kind_of(value: Any) -> str:
-    """How a value reads in a message: "the text 'x'", "a list", "nothing"."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{str(value).lower()}"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__

@@ -1,4 +1,16 @@
-"""The compiler's shared pieces: `Problem` and the generic checks every part uses."""
+"""The compiler's one checker: it collects every `Problem` of a file, and the generic checks.
+
+One `Checker` is made per file and handed to each part of the compiler (plain
+functions: the ruleset, the experiences, the content, the conditions); every check
+reports a sentence with its line and returns a usable default, so a file's problems
+come all at once.
+
+>>> check = Checker("rules.yaml")
+>>> check.fraction(2, line=4, where="holdout", default=0.0)
+0.0
+>>> print(check.problems[0])
+rules.yaml:4: holdout must be a number from 0 to 1, not the number 2.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +19,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from edge import _yaml
-from edge._compiler_conditions import kind_of
-from edge._compiler_time import zone
+from edge.compiler._time import zone
+from edge.compiler._yaml import LineDict
 
-__all__ = ["Checker", "Problem", "is_int", "is_number"]
+__all__ = ["Checker", "Problem", "is_int", "is_number", "kind_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +45,23 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def kind_of(value: Any) -> str:
+    """How a value reads in a message: "the text 'x'", "a list", "nothing"."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
 class Checker:
     """Collects problems; the checks return a usable default after reporting."""
 
@@ -41,18 +69,18 @@ class Checker:
         self.filename = filename
         self.problems: list[Problem] = []
 
-    def report(self, problem: tuple[int, str]) -> None:
-        self.problems.append(Problem(self.filename, max(problem[0], 1), problem[1]))
+    def report(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.filename, max(line, 1), message))
 
-    def mapping(self, value: Any, *, line: int, where: str) -> _yaml.LineDict | None:
-        if isinstance(value, _yaml.LineDict):
+    def mapping(self, value: Any, *, line: int, where: str) -> LineDict | None:
+        if isinstance(value, LineDict):
             return value
-        self.report((line, f"{where} must be a mapping, not {kind_of(value)}."))
+        self.report(line, f"{where} must be a mapping, not {kind_of(value)}.")
         return None
 
     def keys(
         self,
-        value: _yaml.LineDict,
+        value: LineDict,
         allowed: tuple[str, ...],
         *,
         where: str,
@@ -63,13 +91,13 @@ class Checker:
             if key not in allowed and key not in reported:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}."
-                self.report((value.line_of(key), f"unknown key {key!r} in {where}; {hint}"))
+                self.report(value.line_of(key), f"unknown key {key!r} in {where}; {hint}")
 
     def fraction(self, value: Any, *, line: int, where: str, default: float) -> float:
         if value is None:
             return default
         if not is_number(value) or not 0 <= value <= 1:
-            self.report((line, f"{where} must be a number from 0 to 1, not {kind_of(value)}."))
+            self.report(line, f"{where} must be a number from 0 to 1, not {kind_of(value)}.")
             return default
         return float(value)
 
@@ -78,26 +106,26 @@ class Checker:
             return None
         if not is_int(value) or value < 1:
             self.report(
-                (line, f"{where} must be a whole number of at least 1, not {kind_of(value)}.")
+                line, f"{where} must be a whole number of at least 1, not {kind_of(value)}."
             )
             return None
         return int(value)
 
     def choice(self, value: Any, options: tuple[str, ...], *, line: int, where: str) -> str:
         if value not in options:
-            self.report((line, f"{where} {value!r} is not one of: {', '.join(options)}."))
+            self.report(line, f"{where} {value!r} is not one of: {', '.join(options)}.")
             return options[0]
         return str(value)
 
     def text(self, value: Any, *, line: int, where: str) -> str:
         if not isinstance(value, str) or not value.strip():
-            self.report((line, f"{where} must be a non-empty text, not {kind_of(value)}."))
+            self.report(line, f"{where} must be a non-empty text, not {kind_of(value)}.")
             return ""
         return value
 
     def timezone(self, value: Any, *, line: int) -> str:
         if not isinstance(value, str) or zone(value) is None:
             shown = repr(value) if isinstance(value, str) else kind_of(value)
-            self.report((line, f"unknown time zone {shown} (use an IANA name like Europe/Berlin)."))
+            self.report(line, f"unknown time zone {shown} (use an IANA name like Europe/Berlin).")
             return "UTC"
         return value

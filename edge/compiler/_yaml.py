@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["LineDict", "LineList", "line_of", "load", "plain"]
+__all__ = ["LineDict", "LineList", "line_at", "load", "plain"]
 
 
 class LineDict(dict[str, Any]):
@@ -48,9 +48,14 @@ class LineList(list[Any]):
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
-def line_of(value: Any, default: int) -> int:
-    """The line where a loaded mapping or sequence starts, else `default`."""
-    return int(getattr(value, "line", default) or default)
+def line_at(value: Any, key: str | int, default: int) -> int:
+    """The line of a key of a loaded mapping or an item of a loaded sequence, else
+    `default` (a plain dict or list, a key of the wrong kind, a key not there)."""
+    if isinstance(value, LineDict) and isinstance(key, str):
+        return value.key_lines.get(key, default)
+    if isinstance(value, LineList) and isinstance(key, int):
+        return value.line_of(key)
+    return default
 
 
 def plain(value: Any) -> Any:

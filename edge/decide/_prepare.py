@@ -22,31 +22,28 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from edge import bucketing, conditions
-from edge._content import ContentFiller, Recommender, catalog_items, has_placeholders
-from edge._decide_caps import effective_cap
-from edge._decide_result import Decision
+from edge.conditions import Predicate
+from edge.decide._caps import effective_cap
+from edge.decide._content import ContentFiller, Recommender, catalog_items, has_placeholders
+from edge.decide._result import Decision
 from edge.model import Experience, Frequency, Learned, Ruleset, Variant
 from edge.types import Attributes, Profile
 
 __all__ = [
     "ContextMemo",
     "Lru",
-    "Predicate",
     "PreparedExperience",
     "PreparedRuleset",
-    "compile_safely",
     "context_key",
     "prepare",
     "profile_key",
     "visitor_id",
 ]
 
-Predicate = Callable[[Attributes], bool]
 _MISSING: Any = object()
 _RULESETS_KEPT = 4
 _CONTEXTS_KEPT = 512
@@ -56,20 +53,14 @@ _VISITORS_KEPT = 64
 _PROFILE_PARTS = ("assignments", "exposures", "session", "viewed")
 
 
-def _never(attributes: Attributes) -> bool:
-    return False
-
-
-def compile_safely(condition: Any) -> Predicate:
-    """A compiled condition (which never raises); anything but a dict matches nothing."""
-    return conditions.compile(condition) if isinstance(condition, dict) else _never
-
-
 @dataclass(frozen=True, slots=True)
 class PreparedExperience:
     """One experience with what deciding needs precomputed."""
 
+    # Its place in the ruleset's experiences (its key among a visitor's hashes).
     index: int
+    # Its place among its slot's candidates (by priority): a walk resumes after it.
+    position: int
     experience: Experience
     audience: Predicate
     # Experiences with the same audience share one compiled predicate and one key:
@@ -269,6 +260,7 @@ def _weights(experience: Experience, learned: Learned) -> list[float]:
 
 def _prepare_experience(
     index: int,
+    position: int,
     experience: Experience,
     learned: Learned,
     audiences: dict[str, tuple[int, Predicate]],
@@ -293,9 +285,10 @@ def _prepare_experience(
     text = repr(experience.audience)
     shared = audiences.get(text)
     if shared is None:
-        shared = audiences[text] = (len(audiences), compile_safely(experience.audience))
+        shared = audiences[text] = (len(audiences), conditions.compile(experience.audience))
     return PreparedExperience(
         index=index,
+        position=position,
         experience=experience,
         audience=shared[1],
         audience_key=shared[0],
@@ -325,19 +318,25 @@ def _prepare_experience(
 
 
 def _build(ruleset: Ruleset) -> PreparedRuleset:
-    by_slot: dict[str, list[PreparedExperience]] = {slot: [] for slot in ruleset.slots}
-    audiences: dict[str, tuple[int, Predicate]] = {}
+    by_slot: dict[str, list[tuple[int, Experience]]] = {slot: [] for slot in ruleset.slots}
     for index, experience in enumerate(ruleset.experiences):
         if experience.slot in by_slot and experience.variants:
-            by_slot[experience.slot].append(
-                _prepare_experience(index, experience, ruleset.learned, audiences)
-            )
+            by_slot[experience.slot].append((index, experience))
+    audiences: dict[str, tuple[int, Predicate]] = {}
     slots = tuple(
-        # sorted() is stable, so equal priorities keep file order.
-        (slot, tuple(sorted(exps, key=lambda p: -p.experience.priority)))
-        for slot, exps in by_slot.items()
+        (
+            slot,
+            tuple(
+                _prepare_experience(index, position, experience, ruleset.learned, audiences)
+                for position, (index, experience) in enumerate(
+                    # sorted() is stable, so equal priorities keep file order.
+                    sorted(members, key=lambda member: -member[1].priority)
+                )
+            ),
+        )
+        for slot, members in by_slot.items()
     )
-    journey = tuple((stage.stage, compile_safely(stage.when)) for stage in ruleset.journey)
+    journey = tuple((stage.stage, conditions.compile(stage.when)) for stage in ruleset.journey)
     return PreparedRuleset(
         ruleset,
         slots,

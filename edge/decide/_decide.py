@@ -1,24 +1,9 @@
-"""Deciding what each slot shows (DESIGN §5): a pure function of its four inputs.
+"""The entry points: `decide`, `decide_unguarded` and `decide_signals`.
 
-For each slot (in `ruleset.slots` order) the experiences are taken by priority,
-higher first, ties in file order; the first one that
-
-1. is scheduled now (`start <= now < end`, UTC epoch seconds),
-2. has its consent purpose granted (`context["consent"][purpose]`; "none" always),
-3. matches its audience (conditions compiled once per ruleset),
-4. is under its frequency cap (rolling windows, see `edge._decide_caps`),
-5. is allowed by the page policy (checked once per slot, before its candidates),
-6. and covers the visitor (GrowthBook hash v2, seed = experience id, attribute `id`)
-
-fills the slot. A sticky assignment (`profile["assignments"][id]` naming a variant that
-still exists) is kept without hashing. A visitor in the global holdout gets every
-default, and one `__holdout__` exposure is logged per page view so lift can be
-measured. Without a visitor id (no consent) nothing is hashed, so only single-variant
-experiences whose consent is "none" (and coverage 1) can run.
-
-Nothing here raises for an odd context or profile: unreadable parts are ignored, and
-an unexpected failure turns every slot into its default with reason "error".
-The slot loop itself (`Page`) is in `edge._decide_page`.
+Around the slot loop (`edge.decide._walk`) a call reads the caches of the prepared
+ruleset (a repeated context and profile return the stored result while its window
+holds), sets the journey stage, and sends a visitor in the global holdout to the
+defaults, with one `__holdout__` exposure so lift can be measured.
 
 >>> from edge.model import Ruleset, Slot, Experience, Variant
 >>> rs = Ruleset(site="s", slots={"hero": Slot("hero", "#h")}, experiences=(
@@ -35,16 +20,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from edge import bucketing
-from edge._decide_page import HASH_VERSION, UNSET, Page
-from edge._decide_prefetch import SlotStart, prefetch_hashes
-from edge._decide_prepare import PreparedRuleset, prepare, profile_key, visitor_id
-from edge._decide_result import HOLDOUT_EXPERIENCE, HOLDOUT_VARIANT, REASONS, Decision, Result
+from edge.context import build_context
+from edge.decide._prepare import PreparedRuleset, prepare, profile_key, visitor_id
+from edge.decide._result import HOLDOUT_EXPERIENCE, HOLDOUT_VARIANT, Decision, Result
+from edge.decide._run import Run
+from edge.decide._walk import (
+    HASH_VERSION,
+    HOLDOUT_KEY,
+    UNSET,
+    SlotStart,
+    fill_slots,
+    prefetch_hashes,
+)
 from edge.model import Ruleset
-from edge.types import Attributes, Profile
+from edge.types import Attributes, Profile, Signals
 
-__all__ = ["HOLDOUT_EXPERIENCE", "REASONS", "Decision", "Result", "decide", "decide_unguarded"]
-
-_HOLDOUT = -1  # the holdout's place among a visitor's cached hashes
+__all__ = ["decide", "decide_signals", "decide_unguarded"]
 
 
 def decide(
@@ -66,6 +57,25 @@ def decide(
         trace = (f"decide failed ({type(exc).__name__}: {exc}); defaults shown",) if explain else ()
         decisions = [Decision(slot, None, None, None, "error", trace) for slot in ruleset.slots]
         return Result(decisions, trace=trace)
+
+
+def decide_signals(
+    ruleset: Ruleset,
+    signals: Signals,
+    profile: Profile,
+    now: datetime,
+    *,
+    explain: bool = False,
+) -> tuple[Attributes, Result]:
+    """`decide` on a page's raw signals, as the browser worker and `perso simulate` do:
+    the context built from them (DESIGN §4), and the result.
+
+    Without personalization consent the core gets no profile at all: `build_context`
+    hides it from the rules, and decide must not see stored assignments either.
+    """
+    context = build_context(signals, profile=profile, now=now)
+    consented = context.get("consent", {}).get("personalization") is True
+    return context, decide(ruleset, context, profile if consented else {}, now, explain=explain)
 
 
 def decide_unguarded(
@@ -101,22 +111,13 @@ def decide_unguarded(
     visitor = visitor_id(ctx)
     hashes = prepared.hashes_for(visitor) if visitor is not None else {}
     page_trace = [f"journey: {journey}"] if explain and journey is not None else []
+    run = Run(prepared, ctx, prof, memo.audience, hashes, visitor, moment)
     starts: list[SlotStart] | None = None
-    if visitor is not None and len(hashes) == 0:
+    if visitor is not None and len(hashes) == 0 and not explain:
         # A visitor new to this ruleset (in this worker): hash the likely matches and
         # the holdout in one batch (wasted only for the few visitors in the holdout).
         holdout = ruleset.site + "/holdout" if ruleset.holdout > 0 else None
-        starts = prefetch_hashes(
-            prepared,
-            ctx,
-            prof,
-            memo,
-            hashes,
-            visitor,
-            moment,
-            holdout_seed=holdout,
-            holdout_key=_HOLDOUT,
-        )
+        starts = prefetch_hashes(run, visitor, holdout_seed=holdout)
     if _in_holdout(ruleset, visitor, hashes):
         if explain:
             page_trace.append(f"holdout: visitor is in the {ruleset.holdout:.0%} global holdout")
@@ -125,20 +126,9 @@ def decide_unguarded(
         result = Result(decisions, [marker], {}, journey, tuple(page_trace))
         low, high = -math.inf, math.inf
     else:
-        page = Page(prepared, ctx, prof, memo, hashes, visitor, moment, explain)
-        if explain:
-            decisions = [page.decide_slot_explained(slot, c) for slot, c in prepared.slots]
-        elif starts is None:
-            decisions = [page.decide_slot_fast(slot, c) for slot, c in prepared.slots]
-        else:
-            # The prefetch walked each slot up to its first passing candidate already.
-            fast = page.decide_slot_fast
-            decisions = [
-                fast(slot, c, resume)
-                for (slot, c), resume in zip(prepared.slots, starts, strict=True)
-            ]
-        result = Result(decisions, page.exposures, page.assignments, journey, tuple(page_trace))
-        low, high = page.low, page.high
+        decisions = fill_slots(run, starts, explain=explain)
+        result = Result(decisions, run.exposures, run.assignments, journey, tuple(page_trace))
+        low, high = run.low, run.high
     if whole is not None:
         prepared.results[whole] = (low, high, result)
         return _copy(result)
@@ -166,7 +156,9 @@ def _journey(prepared: PreparedRuleset, context: Attributes) -> str | None:
 def _in_holdout(ruleset: Ruleset, visitor: str | None, hashes: dict[int, float | None]) -> bool:
     if visitor is None or not ruleset.holdout > 0:
         return False
-    share = hashes.get(_HOLDOUT, UNSET)
+    share = hashes.get(HOLDOUT_KEY, UNSET)
     if share is UNSET:
-        share = hashes[_HOLDOUT] = bucketing.hash(ruleset.site + "/holdout", visitor, HASH_VERSION)
+        share = hashes[HOLDOUT_KEY] = bucketing.hash(
+            ruleset.site + "/holdout", visitor, HASH_VERSION
+        )
     return share is not None and share < ruleset.holdout
