@@ -26,7 +26,7 @@ const MAX_CACHED_CONTEXTS = 20;
 const REDIRECT_MARK = "perso_rd";
 const DEBUG_MARK = /[?&]perso_debug=1(&|$)/;
 const APPLY = ["dom", "none"];
-const PUBLIC_EVENTS = ["decision", "ready"];
+const PUBLIC_EVENTS = ["decision", "ready", "state"];
 const PROFILE_TRACKS = new Set(["add_to_cart", "remove_from_cart", "purchase", "view_item"]);
 // How long the worker may take to answer a decide request before it is stopped
 // (terminated: a ruleset that makes Python spin, a regex say, must not burn the
@@ -56,8 +56,9 @@ export function boot(win, env) {
     worker: null, decide: null, errors: [], decisions: 0,
   });
   // "inspect" is the debugger's own channel: not reachable through perso.on().
-  const events = makeEmitter(["decision", "ready", "inspect"], (e) => log(`a perso callback threw: ${e && e.message}`, "callback"));
+  const events = makeEmitter(["decision", "ready", "state", "inspect"], (e) => log(`a perso callback threw: ${e && e.message}`, "callback"));
   const decisions = makeDecisions();
+  const states = new Map(); // slot -> its last state(slot) answer, kept while unchanged
   let opts = null; // init options, once valid
   let S = null; // live state once started
   const deferred = []; // track/identify/page calls that wait for start
@@ -149,10 +150,10 @@ export function boot(win, env) {
       return api;
     },
     on(name, cb) {
-      if (typeof cb !== "function" || !PUBLIC_EVENTS.includes(name)) { log(`on() knows "decision" and "ready", not ${JSON.stringify(name)}`); return api; }
+      if (typeof cb !== "function" || !PUBLIC_EVENTS.includes(name)) { log(`on() knows "decision", "ready" and "state", not ${JSON.stringify(name)}`); return api; }
       if (name === "ready") return api.ready(cb);
       events.on(name, cb);
-      if (S && S.last) safeCall(cb, S.last);
+      if (S && S.last && name === "decision") safeCall(cb, S.last);
       return api;
     },
     off(name, cb) {
@@ -167,6 +168,21 @@ export function boot(win, env) {
     // The slot's current decision ({slot, selector, experience, variant, content, reason}),
     // or null before the first one. Unchanged decisions keep their object.
     get(slot) { return decisions.get(slot); },
+    // What to render for the slot in this view: {decision, pending, view} (frozen, the
+    // same object while unchanged). pending: this view is not decided yet and its `hide`
+    // budget runs: hide the slot or show a placeholder. Else decision is this view's
+    // (null: no decision for it, or none came within the budget: the default).
+    state(slot) {
+      const v = S && S.view;
+      const pending = !!v && (v.pending || stale(v));
+      const decision = v && v.decided && !pending ? decisions.get(slot) : null;
+      const view = v ? v.id : null;
+      const had = states.get(slot);
+      if (had && had.decision === decision && had.pending === pending && had.view === view) return had;
+      const now = Object.freeze({ decision, pending, view });
+      states.set(slot, now);
+      return now;
+    },
     // apply: "none": the app displayed this slot's current decision; its exposure is
     // recorded (once per view). With apply: "dom" exposures are recorded on apply.
     shown(slot) {
@@ -331,10 +347,12 @@ export function boot(win, env) {
     const signals = readSignals(win, now);
     signals.utc_offset_minutes = -now.getTimezoneOffset();
     const key = contextKey(signals, { consent: S.consent.state, segments: S.segments, profile: S.profile, custom });
-    S.view = {
+    clearTimeout(S.view && S.view.timer);
+    const view = (S.view = {
       id: uuid(), signals, key, source: null, started: performance.now(), ahead: null, worker_ms: null,
-      exposures: makeViewExposures(recordExposure),
-    };
+      exposures: makeViewExposures(recordExposure), route: routeOf(win.location),
+      decided: false, pending: opts.hide > 0 && !S.failed, stale: null, timer: null,
+    });
     const dom = opts.apply === "dom";
     // The instant path ran in the stub, in <head>, before first paint: take over what it
     // applied (with its snapshots, so a different worker decision reverts cleanly).
@@ -357,6 +375,9 @@ export function boot(win, env) {
       instant = applyCached(key);
     }
     dbg.instant_applied = instant;
+    // Undecided: state() says pending for at most `hide` ms, then the defaults.
+    if (view.pending) view.timer = setTimeout(() => endWait(view, "pending"), opts.hide);
+    stateChanged();
     if (!instant && !spa && dom) {
       if (S.hider) S.hider.showAll();
       S.hider = makeHider(doc, opts.hide, () => {
@@ -374,6 +395,22 @@ export function boot(win, env) {
     if (props && props.item_id != null) pv.item = String(props.item_id);
     S.view.pv = S.events.push("page_view", { props: pv });
     requestDecision();
+  }
+
+  function stateChanged() { const v = S.view; events.emit("state", { view: v.id, pending: v.pending || stale(v) }); }
+  function endWait(v, what) {
+    if (v[what]) { v[what] = false; if (v === S.view) stateChanged(); }
+  }
+  // The route changed since this view began (the router rendered the new one before
+  // perso.page() came, in an effect after it): wait for that page(), or `hide` ms. The
+  // route is the path (and a hash route, #/... or #!/...): a query or an anchor alone is not.
+  function routeOf(l) { return l.pathname + (/^#!?\//.test(l.hash) ? l.hash : ""); }
+  function stale(v) {
+    if (v.stale === null && opts.hide > 0 && !S.failed && routeOf(win.location) !== v.route) {
+      v.stale = true;
+      setTimeout(() => endWait(v, "stale"), opts.hide);
+    }
+    return !!v.stale;
   }
 
   // The decisions this device cached for this context (personalization consent only),
@@ -400,6 +437,7 @@ export function boot(win, env) {
     dbg.errors.push(msg);
     log(msg, `fail:${stage}`);
     if (S.hider) S.hider.showAll();
+    if (S.view) endWait(S.view, "pending");
     if (!readyResult) fireReady({ ok: false, source: S.view && S.view.source, error: msg });
   }
 
@@ -538,7 +576,8 @@ export function boot(win, env) {
   }
 
   function applyDecisions(list, version, source, result, adopted) {
-    S.view.source = source;
+    const v = S.view;
+    v.source = source;
     if (S.view.ahead === null) S.view.ahead = source === "cache";
     if (source === "cache") S.view.exposures.offer(exposuresOf(list), false);
     if (opts.apply === "dom") {
@@ -563,7 +602,11 @@ export function boot(win, env) {
       journey: result ? result.journey ?? null : null, view: S.view.id,
     };
     S.last = detail;
+    v.decided = true;
+    v.pending = false;
+    clearTimeout(v.timer);
     events.emit("decision", detail);
+    stateChanged();
     events.emit("inspect", detail);
     try { doc.dispatchEvent(new CustomEvent("perso:decision", { detail })); } catch { /* old engine */ }
   }

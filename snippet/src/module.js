@@ -10,14 +10,14 @@
 // directory is the one the CDN's runtime.json names (written by `perso bundle`). The
 // debugger is a separate chunk, imported only by perso.debug(true) or ?perso_debug=1.
 // Without window and document (server rendering) it installs nothing: `perso` is an
-// inert object whose get() is null.
+// inert object whose get() is null (and state() {decision: null, pending: false, view: null}).
 
 import { boot } from "./index.js";
 import { sanitizeToString } from "./sanitize.js";
 
 export const VERSION = "0.1.0"; // = package.json "version" = infra.bundle.PERSO_VERSION (tests/unit/test_snippet_package.py)
 
-const METHODS = "init consent track identify set page on off ready get shown debug reset push".split(" ");
+const METHODS = "init consent track identify set page on off ready get state shown debug reset push".split(" ");
 
 function runtimeOf(cdn) {
   return fetch(`${cdn}/runtime.json`, { credentials: "omit" })
@@ -28,10 +28,12 @@ function runtimeOf(cdn) {
     });
 }
 
+const NOTHING = Object.freeze({ decision: null, pending: false, view: null });
 function inert() {
   const api = { __loaded: false, version: VERSION };
   for (const m of METHODS) api[m] = () => api;
   api.get = () => null;
+  api.state = () => NOTHING;
   return api;
 }
 

@@ -77,6 +77,26 @@ export interface DecisionDetail {
   view: string;
 }
 
+/** What to render for a slot in the current view, as `state(slot)` answers it. Frozen;
+ * the same object while nothing in it changes. */
+export interface SlotState {
+  /** This view's decision (`content: null`: decided, the default), or null: none yet,
+   * none within the `hide` budget (render the default), or no such slot. */
+  readonly decision: SlotDecision | null;
+  /** true: this view is not decided yet and its `hide` budget runs (after page(), or
+   * when the URL changed and page() has not come yet): hide the slot or render a
+   * placeholder. Never true when the device cache decided the view at once. */
+  readonly pending: boolean;
+  /** The view's id (as DecisionDetail.view); null before init. */
+  readonly view: string | null;
+}
+
+/** The payload of on("state", cb): a view started, was decided, or stopped waiting. */
+export interface StateDetail {
+  view: string;
+  pending: boolean;
+}
+
 /** The payload of ready(cb): the first worker decision, or why none will come. */
 export type ReadyResult =
   | { ok: true; source: "worker"; version: string | null; decisions: SlotDecision[] }
@@ -89,7 +109,8 @@ export interface InitOptions {
   cdn: string;
   /** Base URL (or same-origin path) of the event API; without it no event is sent. */
   api?: string;
-  /** Longest time, in ms, slots marked to hide stay hidden on a first view (300). */
+  /** Longest time, in ms, slots marked to hide stay hidden on a first view, and a view
+   * stays pending in state(slot) (300). */
   hide?: number;
   /** More selectors to hide on a first view (apply: "dom"). */
   hideSelectors?: string[];
@@ -121,6 +142,7 @@ export interface PageProps {
 export interface EventMap {
   decision: DecisionDetail;
   ready: ReadyResult;
+  state: StateDetail;
 }
 
 export type Call =
@@ -132,8 +154,10 @@ export type Call =
   | ["page", PageProps?]
   | ["on", "decision", (detail: DecisionDetail) => void]
   | ["on", "ready", (result: ReadyResult) => void]
+  | ["on", "state", (detail: StateDetail) => void]
   | ["off", "decision", (detail: DecisionDetail) => void]
   | ["off", "ready", (result: ReadyResult) => void]
+  | ["off", "state", (detail: StateDetail) => void]
   | ["ready", (result: ReadyResult) => void]
   | ["shown", string]
   | ["debug", boolean?]
@@ -151,9 +175,11 @@ export interface Perso {
   /** custom.* attributes for the rules; re-decides. */
   set(attrs: Record<string, unknown>): Perso;
   /** Single-page apps: a new view (signals read again, page_view, re-decided, exposures
-   * counted anew). Slots keep their decision until the new one arrives. */
+   * counted anew). get() keeps the last decision until the new one arrives; state()
+   * is pending until then (or decided at once from the device cache). */
   page(props?: PageProps): Perso;
-  /** cb(detail) for every decision (also called at once with the last one). */
+  /** "decision": cb(detail) for every decision (also called at once with the last one).
+   * "state": cb({view, pending}) when state() answers may have changed. */
   on<E extends keyof EventMap>(event: E, cb: (payload: EventMap[E]) => void): Perso;
   /** Removes a callback given to on(). */
   off<E extends keyof EventMap>(event: E, cb: (payload: EventMap[E]) => void): Perso;
@@ -161,6 +187,8 @@ export interface Perso {
   ready(cb: (result: ReadyResult) => void): Perso;
   /** The slot's current decision, or null before the first one (or an unknown slot). */
   get(slot: string): SlotDecision | null;
+  /** What to render for the slot in this view: {decision, pending, view}. */
+  state(slot: string): SlotState;
   /** The app displayed the slot's current decision (apply: "none"): its exposure is
    * recorded, once per view. */
   shown(slot: string): Perso;

@@ -1,8 +1,9 @@
 // A typed use of every call and payload, as an app would write it (not shipped). If a
 // declaration is missing or wrong, `tsc --noEmit -p snippet/types/tsconfig.json` fails.
 import perso, { perso as named, sanitizeHtml, VERSION } from "@perso/browser";
-import type { DecisionDetail, Reason, ReadyResult, SlotDecision } from "@perso/browser";
-import { usePersoSlot } from "@perso/browser/react";
+import type { DecisionDetail, Reason, ReadyResult, SlotDecision, SlotState, StateDetail } from "@perso/browser";
+import { usePersoSlot, usePersoState } from "@perso/browser/react";
+import type { PersoSlotState } from "@perso/browser/react";
 
 const same: typeof perso = named;
 const version: string = VERSION + same.version;
@@ -40,8 +41,21 @@ const banner: SlotDecision | null = perso.get("banner");
 if (banner && banner.reason === "holdout") console.log("held out");
 const html: string = sanitizeHtml(banner?.content?.html ?? "");
 
+const hero: SlotState = perso.state("hero");
+const heroView: string | null = hero.view;
+if (!hero.pending && hero.decision === null) console.log("the default", heroView);
+const onState = (s: StateDetail): void => console.log(s.view, s.pending);
+perso.on("state", onState).off("state", onState);
+perso.push(["on", "state", onState]);
+
 export function Banner(): string {
   const d = usePersoSlot("banner", { shown: true });
   const manual = usePersoSlot("hero", { shown: false, perso });
   return d?.content?.text ?? manual?.content?.text ?? html + version;
+}
+
+export function Hero(): string {
+  const s: PersoSlotState = usePersoState("hero", { shown: true });
+  if (s.pending) return "";
+  return s.decision?.content?.text ?? "Welcome";
 }

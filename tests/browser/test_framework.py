@@ -1,7 +1,9 @@
 """The calls a framework needs, on a plain page with the snippet: perso.get(slot),
 perso.off(event, cb), init({apply: "none"}) (decide and report, touch no element,
-record an exposure only when the app says the slot was shown, once per view), and a
-holdout visitor's decisions carrying their reason.
+record an exposure only when the app says the slot was shown, once per view), a
+holdout visitor's decisions carrying their reason, and perso.state(slot) telling a view
+still pending (after a route change, never the previous route's decision) from a
+decided one (by the worker, or at once from the device cache).
 
 The ruleset is tests/browser/_pages.py ROUTE_RULESET (hero by route, banner for all,
 promo for desktops), served in place of the demo's.
@@ -220,3 +222,60 @@ def test_holdout_visitor_gets_defaults_with_the_reason(
     # and the holdout's own exposure is recorded once for the view
     _probe(page, api, "probe-holdout")
     assert [x for x, _ in exposures(api, page)] == ["__holdout__"]
+
+
+def test_state_tells_a_pending_view_from_a_decided_one_across_route_changes(
+    new_context: Any, dev_server: DevServer, api: RecordingApi
+) -> None:
+    # Given a page that renders its slots itself and lets them wait up to 60 s
+    page = _open(new_context, dev_server, apply="none", hide=60000)
+    page.wait_for_function("() => window.perso && window.perso.__loaded === true")
+    # Then before the first decision the view is pending (get() has nothing either)
+    early = page.evaluate("() => [perso.state('hero'), perso.get('hero')]")
+    assert early[0]["pending"] is True and early[0]["decision"] is None and early[1] is None
+    wait_for_decision(page)
+    decided = page.evaluate(
+        """() => { const s = perso.state('hero');
+          return {s, same: s === perso.state('hero') && Object.isFrozen(s),
+                  isGet: s.decision === perso.get('hero'), view: window.__views.at(-1)}; }"""
+    )
+    assert decided["s"]["pending"] is False and decided["s"]["decision"]["variant"] == "a"
+    assert decided["same"] and decided["isGet"] and decided["s"]["view"] == decided["view"]
+
+    # When the app moves to a route this device never saw: the URL first, then page()
+    steps = page.evaluate(
+        """() => new Promise((resolve) => {
+          const out = {events: []};
+          perso.on('state', (d) => {
+            out.events.push(d);
+            const now = perso.state('hero');
+            if (!d.pending && now.decision) { out.done = now; resolve(out); }
+          });
+          history.pushState(null, '', '/app/b');
+          out.urlChanged = perso.state('hero');          // the router rendered before page()
+          perso.page();
+          out.afterPage = perso.state('hero');
+          out.get = perso.get('hero').variant;
+        })"""
+    )
+    # Then the view is pending from the URL change on, with no decision (not route A's),
+    # while get() keeps the last decision until the new one arrives
+    assert steps["urlChanged"]["pending"] is True and steps["urlChanged"]["decision"] is None
+    assert steps["afterPage"]["pending"] is True and steps["afterPage"]["decision"] is None
+    assert steps["afterPage"]["view"] != decided["view"]
+    assert steps["get"] == "a"
+    # and then it is decided, which the "state" event announced
+    assert steps["done"]["decision"]["variant"] == "b" and steps["done"]["pending"] is False
+    assert steps["events"][0] == {"view": steps["afterPage"]["view"], "pending": True}
+
+    # When the app goes back to a route whose decisions this device cached
+    back = page.evaluate(
+        """() => {
+          history.pushState(null, '', '/app/a');
+          perso.page();
+          return perso.state('hero');
+        }"""
+    )
+    # Then page() decided it at once, from the cache: never pending
+    assert back["pending"] is False and back["decision"]["variant"] == "a"
+    assert back["view"] != steps["afterPage"]["view"]

@@ -151,6 +151,7 @@ def test_declarations_reject_wrong_usage(tmp_path: Path) -> None:
         'perso.init({ site: "x", cdn: "/cdn", apply: "all" });\n'
         "const n: number = perso.get(1);\n"
         'perso.on("decisions", () => {});\n'
+        'const pending: string = perso.state("hero").pending;\n'
     )
     try:
         done = _tsc(
@@ -173,7 +174,7 @@ def test_declarations_reject_wrong_usage(tmp_path: Path) -> None:
         bad.unlink()
     errors = re.findall(r"\((\d+),\d+\): error", done.stdout)
     assert done.returncode != 0
-    assert sorted({int(line) for line in errors}) == [2, 3, 4], done.stdout
+    assert sorted({int(line) for line in errors}) == [2, 3, 4, 5], done.stdout
 
 
 def _runtime_methods(module: str, expr: str) -> list[str]:
