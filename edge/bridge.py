@@ -11,7 +11,8 @@ once, here, at the boundary:
 - `decide_json(signals_json, profile_json, now_iso)`: `edge.decide.decide_signals` (the
   context built from the signals, then `decide`, as `perso simulate` does), returned as
   JSON (`Result.to_dict()` with each decision's slot `selector` and
-  `hide_until_decided` added, so the page needs no second lookup).
+  `hide_until_decided` added, so the page needs no second lookup, and the context's
+  `device` type, which the page's exposures carry for the report's breakdowns).
 
 Everything except `_to_bytes`'s JsProxy branch runs under plain CPython, which is how
 tests/unit/test_bridge.py covers it.
@@ -29,7 +30,7 @@ from typing import Any
 
 from edge import artifact as _artifact
 from edge.context import parse_time
-from edge.decide import decide, decide_signals
+from edge.decide import HOLDOUT_EXPERIENCE, decide, decide_signals
 from edge.model import Ruleset
 
 __all__ = [
@@ -79,7 +80,15 @@ def load_artifact(data: Any, sha256: str) -> str:
     _state["ruleset"] = ruleset
     _state["version"] = sha256.lower()
     return json.dumps(
-        {"ok": True, "version": _state["version"], "site": ruleset.site, "slots": _slots(ruleset)}
+        {
+            "ok": True,
+            "version": _state["version"],
+            "site": ruleset.site,
+            "slots": _slots(ruleset),
+            # The declared goals, once per artifact: perso.track(name) sends these as
+            # conversions (experiences' goals, guardrails, the objective's goal).
+            "goals": list(ruleset.goal_names()),
+        }
     )
 
 
@@ -129,8 +138,26 @@ def decide_json(signals_json: str, profile_json: str, now_iso: str) -> str:
         now = _now(now_iso)
     except (TypeError, ValueError) as exc:
         return json.dumps({"ok": False, "error": str(exc)})
-    result = decide_signals(ruleset, signals, profile, now)[1].to_dict()
+    context, decided = decide_signals(ruleset, signals, profile, now)
+    result = decided.to_dict()
+    # The device type the context read, for the exposures' breakdown (with `journey`).
+    device = context.get("device")
+    result["device"] = device.get("type") if isinstance(device, dict) else None
+    # A view the holdout counts: its decisions say so, for the device cache's replay
+    # (snippet/src/exposures.js), which keeps decisions, not exposures.
+    held = any(e["experience"] == HOLDOUT_EXPERIENCE for e in result["exposures"])
+    # Experiences outside the holdout's scope (`consent: none` under scope consent) are
+    # not "personalization" for the holdout comparison: their exposures say so, and the
+    # aggregator does not count them on the personalized side.
+    outside = _outside_scope(ruleset)
+    for exposure in result["exposures"]:
+        if exposure["experience"] in outside:
+            exposure["scope"] = False
     for decision in result["decisions"]:
+        if held:
+            decision["holdout"] = True
+        if decision["experience"] in outside:
+            decision["scope"] = False
         slot = ruleset.slots.get(decision["slot"])
         decision["selector"] = slot.selector if slot is not None else ""
         decision["hide_until_decided"] = bool(slot and slot.hide_until_decided)
@@ -139,6 +166,12 @@ def decide_json(signals_json: str, profile_json: str, now_iso: str) -> str:
     result["ok"] = True
     result["version"] = _state["version"]
     return json.dumps(result, default=str)
+
+
+def _outside_scope(ruleset: Ruleset) -> frozenset[str]:
+    if ruleset.holdout_scope == "all":
+        return frozenset()
+    return frozenset(e.id for e in ruleset.experiences if e.consent == "none")
 
 
 def current() -> Ruleset | None:

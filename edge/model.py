@@ -21,12 +21,15 @@ __all__ = [
     "CONSENT_PURPOSES",
     "CONTENT_KINDS",
     "FREQUENCY_PERIODS",
+    "HOLDOUT_SCOPES",
+    "OBJECTIVE_PERIODS",
     "PLACEHOLDER",
     "SCHEMA_VERSION",
     "Experience",
     "Frequency",
     "JourneyStage",
     "Learned",
+    "Objective",
     "Policy",
     "Ruleset",
     "Schedule",
@@ -243,6 +246,31 @@ class Learned:
         )
 
 
+HOLDOUT_SCOPES = ("consent", "all")
+OBJECTIVE_PERIODS = ("day", "week", "month", "quarter", "year")
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """A site-level financial goal: the incremental value of `goal` (value per visitor,
+    personalized minus holdout, times the personalized visitors) to reach per period."""
+
+    goal: str
+    target: float
+    per: str = "month"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"goal": self.goal, "target": self.target, "per": self.per}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Objective | None:
+        if not isinstance(data, dict) or not isinstance(data.get("goal"), str):
+            return None
+        return cls(
+            str(data["goal"]), float(data.get("target") or 0.0), str(data.get("per", "month"))
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Ruleset:
     """A compiled ruleset: `$segment` already inlined, schedules in UTC epoch seconds.
@@ -255,6 +283,9 @@ class Ruleset:
     site: str
     timezone: str = "UTC"
     holdout: float = 0.0
+    # What the holdout withholds: "consent" (what consent adds: `consent: none`
+    # experiences still run for holdout visitors) or "all" (every experience).
+    holdout_scope: str = "consent"
     policy: Policy = field(default_factory=Policy)
     journey: tuple[JourneyStage, ...] = ()
     segments: dict[str, Condition] = field(default_factory=dict)
@@ -262,6 +293,8 @@ class Ruleset:
     experiences: tuple[Experience, ...] = ()
     catalog: dict[str, dict[str, Any]] = field(default_factory=dict)
     learned: Learned = field(default_factory=Learned)
+    guardrails: tuple[str, ...] = ()
+    objective: Objective | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -269,6 +302,7 @@ class Ruleset:
             "site": self.site,
             "timezone": self.timezone,
             "holdout": self.holdout,
+            "holdout_scope": self.holdout_scope,
             "policy": self.policy.to_dict(),
             "journey": [j.to_dict() for j in self.journey],
             "segments": self.segments,
@@ -276,6 +310,8 @@ class Ruleset:
             "experiences": [e.to_dict() for e in self.experiences],
             "catalog": self.catalog,
             "learned": self.learned.to_dict(),
+            "guardrails": list(self.guardrails),
+            "objective": None if self.objective is None else self.objective.to_dict(),
         }
 
     @classmethod
@@ -284,6 +320,7 @@ class Ruleset:
             site=str(data["site"]),
             timezone=str(data.get("timezone", "UTC")),
             holdout=float(data.get("holdout", 0.0)),
+            holdout_scope="all" if data.get("holdout_scope") == "all" else "consent",
             policy=Policy.from_dict(data.get("policy")),
             journey=tuple(JourneyStage.from_dict(j) for j in data.get("journey") or ()),
             segments=dict(data.get("segments") or {}),
@@ -291,4 +328,14 @@ class Ruleset:
             experiences=tuple(Experience.from_dict(e) for e in data.get("experiences") or ()),
             catalog=dict(data.get("catalog") or {}),
             learned=Learned.from_dict(data.get("learned")),
+            guardrails=tuple(str(g) for g in data.get("guardrails") or ()),
+            objective=Objective.from_dict(data.get("objective")),
         )
+
+    def goal_names(self) -> tuple[str, ...]:
+        """Every goal the ruleset declares (experiences' goals, guardrails, the objective's
+        goal), in that order, once each: the names `perso.track` sends as conversions."""
+        names = [g for e in self.experiences for g in e.goals] + list(self.guardrails)
+        if self.objective is not None:
+            names.append(self.objective.goal)
+        return tuple(dict.fromkeys(names))

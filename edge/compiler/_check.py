@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from edge.compiler._time import zone
+from edge.compiler._time import close_zone, zone
 from edge.compiler._yaml import LineDict
 
 __all__ = ["Checker", "Problem", "is_int", "is_number", "kind_of"]
@@ -126,6 +126,8 @@ class Checker:
     def timezone(self, value: Any, *, line: int) -> str:
         if not isinstance(value, str) or zone(value) is None:
             shown = repr(value) if isinstance(value, str) else kind_of(value)
-            self.report(line, f"unknown time zone {shown} (use an IANA name like Europe/Berlin).")
+            close = close_zone(value) if isinstance(value, str) else None
+            hint = f"did you mean {close}?" if close else "use an IANA name like Europe/Berlin."
+            self.report(line, f"unknown time zone {shown}; {hint}")
             return "UTC"
         return value

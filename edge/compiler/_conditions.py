@@ -11,15 +11,26 @@ reaches itself again is a cycle, named in full ("a -> b -> a").
 
 Operator names are checked against the table that evaluates them
 (`edge.conditions.OPERATORS`), regexes with the evaluator's own reading and its
-backtracking check.
+backtracking check, attribute paths and values against what the context builds
+(`_vocabulary`): an unknown path, or a value the attribute never takes, is a problem.
+Inside `$elemMatch` the paths are the items' own, so they are not checked.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
 from edge.compiler._check import Checker, kind_of
+from edge.compiler._vocabulary import (
+    Attribute,
+    attribute,
+    never,
+    never_compared,
+    shown,
+    unknown_path,
+)
 from edge.compiler._yaml import line_at, plain
 from edge.conditions import OPERATORS, backtracking_risk, translate
 from edge.limits import MAX_CONDITION_DEPTH
@@ -33,6 +44,16 @@ VALUE_OPERATORS = frozenset(OPERATORS)
 _REGEX_OPERATORS = frozenset({"$regex", "$regexi", "$notRegex", "$notRegexi"})
 _LIST_OPERATORS = frozenset({"$in", "$nin", "$ini", "$nini", "$all", "$alli"})
 _TYPES = frozenset({"string", "number", "boolean", "array", "object", "null", "undefined"})
+_BOUNDS = frozenset({"$gt", "$gte", "$lt", "$lte"})
+
+
+def _hint(word: str, options: frozenset[str] | dict[str, Any]) -> str:
+    close = difflib.get_close_matches(word, sorted(options), n=1)
+    return f"; did you mean {close[0]}?" if close else "."
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith(("?", ".")) else f"{text}."
 
 
 class SegmentInliner:
@@ -48,6 +69,7 @@ class SegmentInliner:
         # level count of a segment being inlined is read from it).
         self._heights: dict[str, int] = {}
         self._deepest = 0
+        self._in_items = 0  # > 0 inside $elemMatch, where paths are the items' own
 
     def segment(self, name: str, *, line: int, depth: int = 1) -> dict[str, Any]:
         """The segment `name`, fully inlined (an empty condition if it is broken).
@@ -107,9 +129,15 @@ class SegmentInliner:
                     value, line=key_line, where=f"{where}, $not", depth=depth + 1
                 )
             elif key.startswith("$"):
-                self._check.report(key_line, f"unknown condition operator {key!r} in {where}.")
+                hint = _hint(key, CONDITION_OPERATORS)
+                if key in VALUE_OPERATORS:
+                    hint = f" ({key} goes under an attribute: {{path: {{{key}: ...}}}})."
+                self._check.report(key_line, f"unknown condition operator {key!r} in {where}{hint}")
             else:
-                rest[key] = self._value(key, value, line=key_line, where=where, depth=depth)
+                attr = self._attribute(key, line=key_line, where=where)
+                rest[key] = self._value(
+                    key, value, line=key_line, where=where, depth=depth, attr=attr
+                )
         if not parts:
             return rest
         # `{$segment: a, device.type: mobile}` means both must hold.
@@ -125,7 +153,9 @@ class SegmentInliner:
             return {}
         if name not in self._segments:
             known = ", ".join(sorted(self._segments)) or "none are defined"
-            self._check.report(line, f"unknown segment {name!r} in {where} (segments: {known}).")
+            hint = _hint(name, self._segments)
+            hint = f" (segments: {known})." if hint == "." else hint
+            self._check.report(line, f"unknown segment {name!r} in {where}{hint}")
             return {}
         # Counted one level down: beside other keys it lands in an `$and`.
         known_height = self._heights.get(name)
@@ -157,9 +187,43 @@ class SegmentInliner:
             for i, item in enumerate(value)
         ]
 
-    def _value(self, path: str, value: Any, *, line: int, where: str, depth: int) -> Any:
+    def _attribute(self, path: str, *, line: int, where: str) -> Attribute | None:
+        """What the context builds at `path` (None, reported, when it builds nothing)."""
+        if self._in_items:
+            return None
+        found = attribute(path)
+        if found is None:
+            self._check.report(line, _sentence(unknown_path(path, where=where)))
+        return found
+
+    def _never(self, attr: Attribute | None, op: str, value: Any, *, line: int, where: str) -> None:
+        """Report a value `attr` never takes: the test never holds ($ne, $nin: always)."""
+        if attr is None:
+            return
+        if op in _BOUNDS:
+            why = never_compared(attr, op, value)
+        else:
+            why = never(attr, value, strict=op != "")
+        if why is None:
+            return
+        test = f"{attr.path} {op} {shown(value)}" if op else f"{attr.path} {shown(value)}"
+        outcome = {"$ne": "always holds", "$nin": "excludes nobody"}.get(op, "can never match")
+        self._check.report(line, _sentence(f"{test} in {where} {outcome}: {why}"))
+
+    def _value(
+        self,
+        path: str,
+        value: Any,
+        *,
+        line: int,
+        where: str,
+        depth: int,
+        attr: Attribute | None = None,
+    ) -> Any:
         """An attribute's test: a literal, or an object of value operators."""
         if not isinstance(value, dict) or not value:
+            if not isinstance(value, dict | list):
+                self._never(attr, "", value, line=line, where=where)
             return plain(value)
         keys = list(value)
         if not any(k.startswith("$") for k in keys):
@@ -171,11 +235,17 @@ class SegmentInliner:
             if op == "$segment":
                 self._check.report(op_line, f"$segment in {here} must stand where a condition is.")
             elif op not in VALUE_OPERATORS:
-                self._check.report(op_line, f"unknown operator {op!r} in {here}.")
+                self._check.report(
+                    op_line, f"unknown operator {op!r} in {here}{_hint(op, VALUE_OPERATORS)}"
+                )
             elif op in _REGEX_OPERATORS:
                 out[op] = self._regex(op, arg, line=op_line, where=here)
             elif op in _LIST_OPERATORS and not isinstance(arg, list):
                 self._check.report(op_line, f"{op} in {here} needs a list, not {kind_of(arg)}.")
+            elif op in ("$in", "$nin"):
+                for i, item in enumerate(arg):
+                    self._never(attr, op, item, line=line_at(arg, i, op_line), where=where)
+                out[op] = plain(arg)
             elif op == "$exists" and not isinstance(arg, bool):
                 self._check.report(op_line, f"$exists in {here} needs true or false.")
             elif op == "$type" and arg not in _TYPES:
@@ -186,8 +256,18 @@ class SegmentInliner:
                 out[op] = self._elem_match(arg, line=op_line, where=here, depth=depth + 1)
             elif op in ("$not", "$size"):
                 if self._shallow(depth + 1, line=op_line, where=here):
-                    out[op] = self._value(path, arg, line=op_line, where=where, depth=depth + 1)
+                    # $size tests the length, not the value.
+                    out[op] = self._value(
+                        path,
+                        arg,
+                        line=op_line,
+                        where=where,
+                        depth=depth + 1,
+                        attr=attr if op == "$not" else None,
+                    )
             else:
+                if op in _BOUNDS or op in ("$eq", "$ne"):
+                    self._never(attr, op, arg, line=op_line, where=where)
                 out[op] = plain(arg)
         return out
 
@@ -197,7 +277,11 @@ class SegmentInliner:
             if not self._shallow(depth, line=line, where=where):
                 return {}
             return self._value("$elemMatch", arg, line=line, where=where, depth=depth)
-        return self.inline(arg, line=line, where=f"{where}, $elemMatch", depth=depth)
+        self._in_items += 1
+        try:
+            return self.inline(arg, line=line, where=f"{where}, $elemMatch", depth=depth)
+        finally:
+            self._in_items -= 1
 
     def _regex(self, op: str, pattern: Any, *, line: int, where: str) -> Any:
         if not isinstance(pattern, str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from edge.compiler import _yaml
@@ -81,7 +82,9 @@ def _experience(
         check.report(spec.line, f"{where} needs a slot (one of the names under slots).")
     elif slot not in slots:
         known = ", ".join(slots) or "none are defined"
-        check.report(at("slot"), f"{where} uses unknown slot {slot!r} (slots: {known}).")
+        close = difflib.get_close_matches(slot, list(slots), n=1) if isinstance(slot, str) else []
+        hint = f"; did you mean {close[0]}?" if close else f" (slots: {known})."
+        check.report(at("slot"), f"{where} uses unknown slot {slot!r}{hint}")
     priority = spec.get("priority", 0)
     if not is_int(priority):
         check.report(

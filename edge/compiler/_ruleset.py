@@ -1,9 +1,10 @@
 """YAML ruleset -> `Ruleset`, with every problem as `file:line: sentence` (DESIGN §3).
 
-The top of the file (site, time zone, holdout, policy, segments, journey, slots,
-catalog) is read here; experiences in `_experiences`, their content in `_content`,
-conditions and `$segment` in `_conditions`. All problems are collected by one
-`Checker` and reported together; a ruleset is returned only when there are none.
+The top of the file (site, time zone, holdout and its scope, policy, segments,
+journey, slots, catalog, guardrails, objective) is read here; experiences in
+`_experiences`, their content in `_content`, conditions and `$segment` in
+`_conditions`. All problems are collected by one `Checker` and reported together;
+a ruleset is returned only when there are none.
 
 >>> result = compile_text("site: demo\\nslots: {hero: {selector: h1}}\\nexperiences: []\\n")
 >>> result.ruleset.site, result.problems
@@ -26,13 +27,21 @@ from edge.compiler._conditions import SegmentInliner
 from edge.compiler._dom import unsafe_subject
 from edge.compiler._experiences import compile_experiences
 from edge.limits import MAX_ARTIFACT_BYTES, MAX_EXPERIENCES, MAX_SLOTS, MAX_SOURCE_BYTES
-from edge.model import JourneyStage, Policy, Ruleset, Slot
+from edge.model import (
+    HOLDOUT_SCOPES,
+    OBJECTIVE_PERIODS,
+    JourneyStage,
+    Objective,
+    Policy,
+    Ruleset,
+    Slot,
+)
 
 __all__ = ["TOP_LEVEL_KEYS", "CompileResult", "compile_file", "compile_text"]
 
 TOP_LEVEL_KEYS = (
     "site", "timezone", "holdout", "policy", "journey", "segments", "slots", "experiences",
-    "catalog",
+    "catalog", "guardrails", "objective",
 )  # fmt: skip
 _SITE = re.compile(r"[a-z0-9-]+\Z")
 
@@ -96,9 +105,7 @@ def _ruleset(check: Checker, data: Any) -> Ruleset | None:
     if not _within_counts(check, top):
         return None  # fail fast: compiling thousands of experiences only to refuse them
     timezone = check.timezone(top.get("timezone", "UTC"), line=top.line_of("timezone"))
-    holdout = check.fraction(
-        top.get("holdout"), line=top.line_of("holdout"), where="holdout", default=0.0
-    )
+    holdout, holdout_scope = _holdout(check, top)
     segment_source = _segment_source(check, top)
     inliner = SegmentInliner(segment_source, check)
     segments = {
@@ -115,13 +122,84 @@ def _ruleset(check: Checker, data: Any) -> Ruleset | None:
         site=site,
         timezone=timezone,
         holdout=holdout,
+        holdout_scope=holdout_scope,
         policy=_policy(check, top),
         journey=_journey(check, top, inliner),
         segments=segments,
         slots=slots,
         experiences=tuple(experiences),
         catalog=catalog,
+        guardrails=_guardrails(check, top),
+        objective=_objective(check, top),
     )
+
+
+def _holdout(check: Checker, top: _yaml.LineDict) -> tuple[float, str]:
+    """`holdout: 0.05` is `{share: 0.05, scope: consent}`: the holdout withholds what
+    consent adds; `scope: all` withholds every experience."""
+    value, line = top.get("holdout"), top.line_of("holdout")
+    if not isinstance(value, _yaml.LineDict):
+        return check.fraction(value, line=line, where="holdout", default=0.0), "consent"
+    check.keys(value, ("share", "scope"), where="holdout")
+    line_of = value.line_of
+    if "share" not in value:
+        check.report(line, "holdout needs a share: the part of visitors held out, e.g. 0.05.")
+    share = check.fraction(
+        value.get("share"), line=line_of("share"), where="holdout share", default=0.0
+    )
+    scope = check.choice(
+        value.get("scope", "consent"),
+        HOLDOUT_SCOPES,
+        line=line_of("scope"),
+        where="holdout scope",
+    )
+    return share, scope
+
+
+def _guardrails(check: Checker, top: _yaml.LineDict) -> tuple[str, ...]:
+    """`guardrails: [unsubscribe, refund]`: goal names whose rise is bad."""
+    value, line = top.get("guardrails"), top.line_of("guardrails")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        check.report(
+            line,
+            f"guardrails must be a list of goal names, like [unsubscribe, refund], "
+            f"not {kind_of(value)}.",
+        )
+        return ()
+    if len(set(value)) != len(value):
+        check.report(line, "guardrails lists a goal twice.")
+    return tuple(dict.fromkeys(value))
+
+
+def _objective(check: Checker, top: _yaml.LineDict) -> Objective | None:
+    """`objective: {goal: purchase, target: 10000, per: month}`: incremental value of
+    the goal against the holdout to reach per period."""
+    if top.get("objective") is None:
+        return None
+    line = top.line_of("objective")
+    value = check.mapping(top["objective"], line=line, where="objective")
+    if value is None:
+        return None
+    check.keys(value, ("goal", "target", "per"), where="objective")
+    goal = check.text(value.get("goal"), line=value.line_of("goal"), where="objective goal")
+    given = value.get("target")
+    target = float(given) if isinstance(given, int | float) and is_number(given) else 0.0
+    if not target > 0:
+        check.report(
+            value.line_of("target"),
+            f"objective target must be a positive amount of value, not {kind_of(given)}.",
+        )
+    per = check.choice(
+        value.get("per", "month"),
+        OBJECTIVE_PERIODS,
+        line=value.line_of("per"),
+        where="objective per",
+    )
+    if not top.get("holdout"):
+        check.report(line, "objective is measured against the holdout: declare a holdout too.")
+    return Objective(goal, target, per) if goal else None
 
 
 def _within_counts(check: Checker, top: _yaml.LineDict) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["resolve", "zone"]
+__all__ = ["close_zone", "resolve", "zone"]
 
 
 def zone(name: str) -> ZoneInfo | None:
@@ -35,6 +35,23 @@ def zone(name: str) -> ZoneInfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
+
+
+def close_zone(name: str) -> str | None:
+    """The IANA zone `name` was probably meant to be, or None.
+
+    >>> close_zone("america/sao_paulo"), close_zone("Europe/Berln")
+    ('America/Sao_Paulo', 'Europe/Berlin')
+    """
+    import difflib
+    from zoneinfo import available_timezones
+
+    names = available_timezones()  # empty where there is no tz database
+    by_case = {known.lower(): known for known in names}
+    if name.lower() in by_case:
+        return by_case[name.lower()]
+    close = difflib.get_close_matches(name, sorted(names), n=1)
+    return close[0] if close else None
 
 
 def resolve(text: str, timezone: str) -> float:

@@ -21,15 +21,19 @@ import typing
 from typing import Any
 
 from edge import model
+from edge.compiler._condition_schema import condition_defs
 from edge.limits import MAX_EXPERIENCES, MAX_SLOTS, MAX_VARIANTS
 from edge.model import (
     ALLOCATIONS,
     CONSENT_PURPOSES,
     CONTENT_KINDS,
     FREQUENCY_PERIODS,
+    HOLDOUT_SCOPES,
+    OBJECTIVE_PERIODS,
     Experience,
     Frequency,
     JourneyStage,
+    Objective,
     Policy,
     Ruleset,
     Schedule,
@@ -44,12 +48,22 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 # Fields the model has but YAML must not set: Slot.id is the key of the slots map,
 # Ruleset.learned is written by the publisher from events.
-_HIDDEN = {("Slot", "id"), ("Ruleset", "learned")}
+# Ruleset.holdout_scope is written as holdout: {share, scope}.
+_HIDDEN = {("Slot", "id"), ("Ruleset", "learned"), ("Ruleset", "holdout_scope")}
 
 FIELD_DOCS: dict[tuple[str, str], str] = {
     ("Ruleset", "site"): "The site's name, [a-z0-9-]+; the CDN path prefix (rulesets/<site>/).",
     ("Ruleset", "timezone"): "IANA time zone for schedule times written without an offset.",
-    ("Ruleset", "holdout"): "Share of visitors (0 to 1) who always see the page defaults.",
+    ("Ruleset", "holdout"): (
+        "Share of visitors (0 to 1) held out to measure total lift, or {share, scope}: "
+        "scope consent (default) withholds what consent adds, all withholds everything."
+    ),
+    ("Ruleset", "holdout_scope"): "Written as holdout: {share, scope}.",
+    ("Ruleset", "guardrails"): "Goal names whose rise is bad (unsubscribe, refund): flagged.",
+    ("Ruleset", "objective"): "A site-level goal: incremental value against the holdout.",
+    ("Objective", "goal"): "The goal whose value counts (e.g. purchase).",
+    ("Objective", "target"): "Incremental value to reach per period (personalized vs holdout).",
+    ("Objective", "per"): "The period of the target.",
     ("Ruleset", "policy"): "Limits per page and per session.",
     ("Ruleset", "journey"): "Ordered journey stages; the first whose `when` matches wins.",
     ("Ruleset", "segments"): "Named conditions; use {$segment: NAME} anywhere in a condition.",
@@ -104,7 +118,19 @@ _TIME = {
 _OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("Ruleset", "site"): {"type": "string", "pattern": "^[a-z0-9-]+$"},
     ("Ruleset", "timezone"): {"type": "string", "examples": ["UTC", "America/Sao_Paulo"]},
-    ("Ruleset", "holdout"): _FRACTION,
+    # A number, or {share, scope}: numeric keywords apply to numbers only, object ones
+    # to objects only, so one schema says both (and `holdout: 2` reads "greater than").
+    ("Ruleset", "holdout"): {
+        "type": ["number", "object"],
+        "minimum": 0,
+        "maximum": 1,
+        "properties": {"share": _FRACTION, "scope": {"enum": list(HOLDOUT_SCOPES)}},
+        "required": ["share"],
+        "additionalProperties": False,
+    },
+    ("Ruleset", "guardrails"): {"type": "array", "items": {"type": "string", "minLength": 1}},
+    ("Objective", "target"): {"type": "number", "exclusiveMinimum": 0},
+    ("Objective", "per"): {"enum": list(OBJECTIVE_PERIODS)},
     ("Ruleset", "segments"): {"type": "object", "additionalProperties": _CONDITION},
     ("Ruleset", "slots"): {
         "type": "object",
@@ -148,7 +174,9 @@ _OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
 _OPTIONAL_IN_YAML = {("Variant", "weight")}
 
 _SCALARS: dict[Any, str] = {int: "integer", float: "number", str: "string", bool: "boolean"}
-_MODEL_CLASSES = (Ruleset, Policy, JourneyStage, Slot, Experience, Variant, Schedule, Frequency)
+_MODEL_CLASSES = (
+    Ruleset, Policy, JourneyStage, Slot, Experience, Variant, Schedule, Frequency, Objective,
+)  # fmt: skip
 
 
 def _type_schema(hint: Any) -> dict[str, Any]:
@@ -244,27 +272,11 @@ def _content_schema() -> dict[str, Any]:
     }
 
 
-def _condition_schema() -> dict[str, Any]:
-    conditions = {"type": "array", "items": _CONDITION}
-    return {
-        "type": "object",
-        "description": "A GrowthBook condition: attribute paths to values or operators.",
-        "properties": {
-            "$and": conditions,
-            "$or": conditions,
-            "$nor": conditions,
-            "$not": _CONDITION,
-            "$segment": {"type": "string", "description": "Inline a named segment."},
-        },
-        "additionalProperties": True,
-    }
-
-
 def json_schema() -> dict[str, Any]:
     """The whole schema; the root is the Ruleset object."""
     defs = {cls.__name__: _object_schema(cls) for cls in _MODEL_CLASSES}
     root = defs.pop("Ruleset")
-    defs["condition"] = _condition_schema()
+    defs.update(condition_defs())
     defs["content"] = _content_schema()
     defs["catalog_item"] = {
         "type": "object",

@@ -4,13 +4,25 @@
 >>> ctx["language"], ctx["local"]["hour"]
 ('pt', 19)
 
-Owns `build_context` and `parse_time` (`_build`), the device classification (`_ua`:
-Client Hints, User-Agent, touch points) and the acquisition channel (`_channel`: utm
-parameters, referrer). Imports `edge.types` only.
+Owns `build_context`, `parse_time` and `language_tag` (`_build`), the device
+classification (`_ua`: Client Hints, User-Agent, touch points), the acquisition
+channel (`_channel`: utm parameters, referrer) and the vocabulary: every attribute
+path it builds with the shape of its values (`_vocabulary`: `ATTRIBUTES`, `attribute`,
+read by the ruleset compiler and its JSON Schema). Imports `edge.types` only.
 """
 
 from __future__ import annotations
 
-from edge.context._build import PROFILE_COUNTERS, build_context, parse_time
+from edge.context._build import PROFILE_COUNTERS, build_context, language_tag, parse_time
+from edge.context._vocabulary import ATTRIBUTES, OPEN_NAMESPACES, Attribute, attribute
 
-__all__ = ["PROFILE_COUNTERS", "build_context", "parse_time"]
+__all__ = [
+    "ATTRIBUTES",
+    "OPEN_NAMESPACES",
+    "PROFILE_COUNTERS",
+    "Attribute",
+    "attribute",
+    "build_context",
+    "language_tag",
+    "parse_time",
+]

@@ -19,10 +19,11 @@ from edge.context._channel import classify_channel
 from edge.context._ua import classify_device
 from edge.types import Attributes, Profile, Signals
 
-__all__ = ["PROFILE_COUNTERS", "build_context", "parse_time"]
+__all__ = ["PROFILE_COUNTERS", "build_context", "language_tag", "parse_time"]
 
 PROFILE_COUNTERS = ("visits", "pageviews", "cart_items", "purchases")
-_UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+GEO_KEYS = ("country", "region")
 _MAX_QUERY_KEYS = 50  # a hostile URL should not make the context unbounded
 
 
@@ -66,20 +67,29 @@ def _language_tags(languages: Any) -> list[str]:
     for raw in languages:
         if not isinstance(raw, str) or not raw.strip():
             continue
-        parts = raw.strip().replace("_", "-").split("-")
-        # BCP 47 casing: language lower, 4-letter script title, 2-letter region upper.
-        norm = [parts[0].lower()]
-        for part in parts[1:]:
-            if len(part) == 2:
-                norm.append(part.upper())
-            elif len(part) == 4 and part.isalpha():
-                norm.append(part.title())
-            else:
-                norm.append(part.lower())
-        tag = "-".join(norm)
+        tag = language_tag(raw)
         if tag not in tags:
             tags.append(tag)
     return tags
+
+
+def language_tag(raw: str) -> str:
+    """A language tag as the context holds it (`locale`, `languages`).
+
+    >>> language_tag("pt_br"), language_tag("ZH-hant-tw")
+    ('pt-BR', 'zh-Hant-TW')
+    """
+    parts = raw.strip().replace("_", "-").split("-")
+    # BCP 47 casing: language lower, 4-letter script title, 2-letter region upper.
+    norm = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 2:
+            norm.append(part.upper())
+        elif len(part) == 4 and part.isalpha():
+            norm.append(part.title())
+        else:
+            norm.append(part.lower())
+    return "-".join(norm)
 
 
 def _local(signals: Signals, now: datetime | None) -> dict[str, Any]:
@@ -181,7 +191,7 @@ def build_context(
         "timezone": _str(sig.get("timezone")),
         "local": _local(sig, now),
         "channel": classify_channel(query, referrer, host),
-        "utm": {k: query[f"utm_{k}"] for k in _UTM_KEYS if f"utm_{k}" in query},
+        "utm": {k: query[f"utm_{k}"] for k in UTM_KEYS if f"utm_{k}" in query},
         "page": page,
         "referrer": referrer,
         "consent": consent,
@@ -192,9 +202,7 @@ def build_context(
     }
     geo = sig.get("geo")
     if isinstance(geo, dict):
-        ctx["geo"] = {
-            k: v for k, v in geo.items() if k in ("country", "region") and isinstance(v, str)
-        }
+        ctx["geo"] = {k: v for k, v in geo.items() if k in GEO_KEYS and isinstance(v, str)}
     visitor_id = sig.get("visitor_id")
     consented = consent["analytics"] or consent["personalization"]
     if isinstance(visitor_id, str) and visitor_id and consented:

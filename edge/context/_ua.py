@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["classify_device"]
+__all__ = ["BROWSERS", "DEVICE_TYPES", "OPERATING_SYSTEMS", "classify_device"]
+
+DEVICE_TYPES = ("mobile", "tablet", "desktop", "bot")
 
 # Crawlers and link-preview fetchers. "HeadlessChrome" is left out on purpose: it is a
 # real browser engine (and what our own browser tests run), not a crawler.
@@ -44,6 +46,9 @@ _BROWSER_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"chrome/|crios/|chromium/", re.IGNORECASE), "chrome"),
     (re.compile(r"safari/", re.IGNORECASE), "safari"),
 )
+# Every value `classify_device` can give (the compiler refuses conditions on others).
+OPERATING_SYSTEMS = (*dict.fromkeys(name for _, name in _OS_RULES), "other")
+BROWSERS = (*dict.fromkeys(name for _, name in _BROWSER_RULES), "other")
 _CH_PLATFORMS = {
     "android": "android",
     "ios": "ios",

@@ -3,7 +3,8 @@
 Around the slot loop (`edge.decide._walk`) a call reads the caches of the prepared
 ruleset (a repeated context and profile return the stored result while its window
 holds), sets the journey stage, and sends a visitor in the global holdout to the
-defaults, with one `__holdout__` exposure so lift can be measured.
+defaults within the holdout's scope (`_held_out`), with one `__holdout__` exposure
+on a view where something was withheld, so lift can be measured.
 
 >>> from edge.model import Ruleset, Slot, Experience, Variant
 >>> rs = Ruleset(site="s", slots={"hero": Slot("hero", "#h")}, experiences=(
@@ -15,7 +16,6 @@ defaults, with one `__holdout__` exposure so lift can be measured.
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -115,16 +115,19 @@ def decide_unguarded(
     starts: list[SlotStart] | None = None
     if visitor is not None and len(hashes) == 0 and not explain:
         # A visitor new to this ruleset (in this worker): hash the likely matches and
-        # the holdout in one batch (wasted only for the few visitors in the holdout).
+        # the holdout in one batch (the holdout's counterfactual starts from the same walks).
         holdout = ruleset.site + "/holdout" if ruleset.holdout > 0 else None
         starts = prefetch_hashes(run, visitor, holdout_seed=holdout)
     if _in_holdout(ruleset, visitor, hashes):
         if explain:
-            page_trace.append(f"holdout: visitor is in the {ruleset.holdout:.0%} global holdout")
-        decisions = [prepared.default(slot, "holdout") for slot in ruleset.slots]
-        marker = {"experience": HOLDOUT_EXPERIENCE, "variant": HOLDOUT_VARIANT, "slot": None}
-        result = Result(decisions, [marker], {}, journey, tuple(page_trace))
-        low, high = -math.inf, math.inf
+            share = f"{ruleset.holdout:.0%} global holdout"
+            scope = "every experience" if ruleset.holdout_scope == "all" else "what consent adds"
+            page_trace.append(f"holdout: visitor is in the {share} (withheld: {scope})")
+        decisions, withheld = _held_out(run, starts, explain=explain)
+        # Counted for the holdout only on a view where something was withheld.
+        exposures = [*run.exposures, dict(_HOLDOUT_MARKER)] if withheld else run.exposures
+        result = Result(decisions, exposures, run.assignments, journey, tuple(page_trace))
+        low, high = run.low, run.high
     else:
         decisions = fill_slots(run, starts, explain=explain)
         result = Result(decisions, run.exposures, run.assignments, journey, tuple(page_trace))
@@ -133,6 +136,57 @@ def decide_unguarded(
         prepared.results[whole] = (low, high, result)
         return _copy(result)
     return result
+
+
+_HOLDOUT_MARKER = {"experience": HOLDOUT_EXPERIENCE, "variant": HOLDOUT_VARIANT, "slot": None}
+
+
+def _held_out(
+    run: Run, starts: list[SlotStart] | None, *, explain: bool
+) -> tuple[list[Decision], bool]:
+    """The decisions of a visitor in the global holdout (only they pay for this), and
+    whether anything was withheld.
+
+    First the counterfactual: the slots as a visitor outside the holdout would get them.
+    A slot it fills with an experience in the holdout's scope (every experience for
+    `scope: all`; for `scope: consent`, those that need consent) is withheld: default,
+    reason `holdout`. With `scope: consent` the visitor keeps what needs no consent
+    (`consent: none`), as they saw it before consenting: the slots are decided again
+    with no purpose granted. Whether anything was withheld says whether this view
+    counts for the holdout (its `__holdout__` exposure), so the holdout and the
+    personalized side are both visitors who would have been personalized.
+    """
+    prepared = run.prepared
+    ruleset = prepared.ruleset
+    scope_all = ruleset.holdout_scope == "all"
+    counterfactual = Run(
+        prepared, run.context, run.profile, run.audience, run.hashes, run.visitor, run.now
+    )
+    would = fill_slots(counterfactual, starts, explain=explain and scope_all)
+    if scope_all:
+        in_scope = [d.experience is not None for d in would]
+        kept = would
+    else:
+        needs = {e.id for e in ruleset.experiences if e.consent != "none"}
+        in_scope = [d.experience in needs for d in would]
+        run.consent = {}  # what needs no consent runs, as it did before consent
+        kept = fill_slots(run, None, explain=explain)
+    run.low = max(run.low, counterfactual.low)
+    run.high = min(run.high, counterfactual.high)
+    decisions: list[Decision] = []
+    for decision, held, was in zip(kept, in_scope, would, strict=True):
+        if not held and decision.experience is None and decision.reason != was.reason:
+            # Nothing withheld here: the slot keeps the reason it would have had (not
+            # `consent`, which only this second pass lacked).
+            decision = decision._replace(reason=was.reason)
+        if held and (scope_all or decision.experience is None):
+            withheld = prepared.default(decision.slot, "holdout")
+            if explain:
+                line = f"{was.experience}: withheld, the visitor is in the global holdout"
+                withheld = withheld._replace(trace=(*decision.trace, line))
+            decision = withheld
+        decisions.append(decision)
+    return decisions, any(in_scope)
 
 
 def _copy(result: Result) -> Result:

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
-__all__ = ["ci", "count", "lift", "money", "pct", "prob", "pvalue"]
+from lambdas.models.report import ObjectiveReport
+
+__all__ = ["ci", "count", "lift", "money", "objective_lines", "pct", "prob", "pvalue"]
 
 DASH = "–"
 
@@ -51,3 +53,22 @@ def money(value: float | None) -> str:
 
 def count(value: int) -> str:
     return f"{value:,}"
+
+
+def objective_lines(o: ObjectiveReport) -> tuple[str, str]:
+    """The objective as a heading and one sentence of progress (or why there is none)."""
+    head = (
+        f"objective: {money(o.target)} of incremental {o.goal} value per {o.per} against "
+        f"the holdout ({o.period_start} to {o.period_end}, UTC; {o.elapsed:.0%} of the "
+        f"{o.per} gone)"
+    )
+    if o.so_far is None:
+        return head, f"not measurable yet: {o.note}"
+    return head, (
+        f"{money(o.so_far)} so far ({pct(o.share_of_target)} of the target), "
+        f"{money(o.projected)} projected for the {o.per} ({pct(o.projected_share)}): "
+        f"{money(o.incremental_per_visitor)} per visitor (personalized "
+        f"{money(o.personalized_value_per_visitor)}, holdout "
+        f"{money(o.holdout_value_per_visitor)}) x {count(o.personalized_visitors)} "
+        "personalized visitors"
+    )

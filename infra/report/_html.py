@@ -11,11 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 
 from infra.report._charts import allocation_chart, lift_chart, rate_chart
-from infra.report._format import ci, count, lift, money, pct, prob, pvalue
+from infra.report._format import ci, count, lift, money, objective_lines, pct, prob, pvalue
 from lambdas.models.report import (
     BreakdownRow,
     ExperienceReport,
     HoldoutReport,
+    ObjectiveReport,
     Report,
     VariantStats,
 )
@@ -70,6 +71,7 @@ def render_html(report: Report) -> str:
         _nav(report),
         "</header>",
         _holdout(report.holdout, report.alpha),
+        _objective(report.objective),
         _guardrails(report),
         *(_experience(e) for e in report.experiences if _has_visitors(e)),
         _idle(report),
@@ -104,7 +106,10 @@ def _page(title: str, body: str) -> str:
 
 
 def _nav(report: Report) -> str:
-    links = ['<a href="#holdout">holdout</a>', '<a href="#guardrails">guardrails</a>']
+    links = ['<a href="#holdout">holdout</a>']
+    if report.objective is not None:
+        links.append('<a href="#objective">objective</a>')
+    links.append('<a href="#guardrails">guardrails</a>')
     links += [
         f'<a href="#x-{escape(e.id)}">{escape(e.id)}</a>'
         for e in report.experiences
@@ -191,6 +196,16 @@ def _holdout(holdout: HoldoutReport, alpha: float) -> str:
         f"{count(holdout.holdout.visitors)} holdout visitors, "
         f"{count(holdout.personalized.visitors)} shown personalization</p>"
         f"{table}{_chart(chart)}{notes}</section>"
+    )
+
+
+def _objective(objective: ObjectiveReport | None) -> str:
+    if objective is None:
+        return ""
+    head, progress = objective_lines(objective)
+    return (
+        f'<section class="card" id="objective"><h2>Objective</h2>'
+        f'<p class="meta">{escape(head)}</p><p>{escape(progress)}</p></section>'
     )
 
 

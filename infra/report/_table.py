@@ -7,7 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from infra.report._format import ci, count, lift, money, pct, prob, pvalue
+from infra.report._format import ci, count, lift, money, objective_lines, pct, prob, pvalue
 from lambdas.models.report import ExperienceReport, HoldoutReport, Report, VariantStats
 
 __all__ = ["render_table"]
@@ -19,6 +19,10 @@ def render_table(report: Report, console: Console) -> None:
     title += f", since {report.since})" if report.since else ")"
     console.print(Text(title, style="bold"))
     console.print(_holdout(report.holdout))
+    if report.objective is not None:
+        head, progress = objective_lines(report.objective)
+        console.print(Text(head, style="bold"))
+        console.print(Text(f"  {progress}"))
     idle = []
     for experience in report.experiences:
         if any(v.visitors for v in experience.variants):
@@ -58,7 +62,10 @@ def _holdout(holdout: HoldoutReport) -> Panel:
     parts += [Text(note, style="dim") for note in holdout.notes]
     return Panel(
         Group(*parts),
-        title=f"global holdout ({holdout.share:.0%} declared): personalized vs holdout",
+        title=(
+            f"global holdout ({holdout.share:.0%} declared, scope {holdout.scope}): "
+            "personalized vs holdout"
+        ),
         title_align="left",
     )
 

@@ -89,6 +89,9 @@ class Event(NamedTuple):
     purchased: tuple[str, ...] = ()
     ttl: int | None = None
     dims: Dims = Dims()
+    # An exposure to an experience outside the holdout's scope (`props.scope` false:
+    # `consent: none` under the default scope): not counted as `__personalized__`.
+    outside_scope: bool = False
 
 
 class Sink(Protocol):
@@ -169,6 +172,7 @@ def parse_event(event_name: str, image: Mapping[str, Any]) -> Event | None:
         purchased=tuple(dict.fromkeys(purchased))[:_MAX_ITEMS_PER_EVENT],
         ttl=None if ttl is None else int(ttl),
         dims=Dims.from_props(props) if kind == "exposure" else Dims(),
+        outside_scope=kind == "exposure" and props.get("scope") is False,
     )
 
 
@@ -226,7 +230,7 @@ def _exposure_rows(event: Event, experience: str, variant: str, sink: Sink) -> l
     rows = [
         _variant_row(event, experience, variant, event.dims, {"exposures": 1.0, "visitors": 1.0})
     ]
-    if not experience.startswith("__"):
+    if not experience.startswith("__") and not event.outside_scope:
         # Once per experience and visitor, not per exposure: the claim costs a write.
         seen = sink.claim(
             event.owner, f"MX#{PERSONALIZED}", {**attrs, "var": PERSONALIZED_VARIANT}, event.ttl

@@ -27,6 +27,7 @@ __all__ = [
     "GoalStats",
     "HoldoutReport",
     "IntervalKind",
+    "ObjectiveReport",
     "Report",
     "SrmCheck",
     "VariantStats",
@@ -189,12 +190,14 @@ class HoldoutReport:
     holdout: VariantStats
     personalized: VariantStats
     notes: tuple[str, ...] = ()
+    scope: str = "consent"  # what the holdout withholds: "consent" (what consent adds) or "all"
 
     def to_json(self) -> dict[str, Any]:
         first = self.goals[0] if self.goals else None
         base = self.holdout.goals.get(first) if first else None
         side = self.personalized.goals.get(first) if first else None
         return {
+            "scope": self.scope,
             "visitors": self.holdout.visitors,
             "conversions": None if base is None else base.conversions,
             "lift": None if side is None else side.lift,
@@ -220,6 +223,61 @@ class HoldoutReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectiveReport:
+    """Progress toward the ruleset's `objective` in the current period (UTC).
+
+    The incremental value so far is (personalized value per visitor - holdout value per
+    visitor) x personalized visitors, over the visitors first exposed this period and the
+    conversions counted this period; `projected` extends it to the whole period at the
+    same pace (`so_far / elapsed`). Everything is None, with `note` saying why, when a
+    side has no visitor yet.
+    """
+
+    goal: str
+    target: float
+    per: str
+    period_start: str  # ISO date, UTC, inclusive
+    period_end: str  # ISO date, UTC, exclusive
+    elapsed: float  # share of the period gone, 0..1
+    holdout_visitors: int = 0
+    personalized_visitors: int = 0
+    holdout_value_per_visitor: float | None = None
+    personalized_value_per_visitor: float | None = None
+    incremental_per_visitor: float | None = None
+    so_far: float | None = None
+    projected: float | None = None
+    note: str | None = None
+
+    @property
+    def share_of_target(self) -> float | None:
+        return None if self.so_far is None or not self.target else self.so_far / self.target
+
+    @property
+    def projected_share(self) -> float | None:
+        return None if self.projected is None or not self.target else self.projected / self.target
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "goal": self.goal,
+            "target": self.target,
+            "per": self.per,
+            "period_start": self.period_start,
+            "period_end": self.period_end,
+            "elapsed": self.elapsed,
+            "holdout_visitors": self.holdout_visitors,
+            "personalized_visitors": self.personalized_visitors,
+            "holdout_value_per_visitor": self.holdout_value_per_visitor,
+            "personalized_value_per_visitor": self.personalized_value_per_visitor,
+            "incremental_per_visitor": self.incremental_per_visitor,
+            "so_far": self.so_far,
+            "projected": self.projected,
+            "share_of_target": self.share_of_target,
+            "projected_share_of_target": self.projected_share,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     site: str
     generated_at: str  # ISO-8601, UTC
@@ -229,6 +287,7 @@ class Report:
     holdout: HoldoutReport
     since: str | None = None
     notes: tuple[str, ...] = ()
+    objective: ObjectiveReport | None = None  # the ruleset's `objective`, if it declares one
 
     @property
     def empty(self) -> bool:
@@ -244,6 +303,7 @@ class Report:
             "notes": list(self.notes),
             "experiences": [e.to_json() for e in self.experiences],
             "holdout": self.holdout.to_json(),
+            "objective": None if self.objective is None else self.objective.to_json(),
         }
 
 

@@ -9,11 +9,15 @@ const HOLDOUT = { experience: "__holdout__", variant: "holdout", slot: null };
 
 // The exposures a list of decisions implies, for decisions replayed from the device
 // cache (which keeps no exposure list): one per slot an experience filled (a control
-// variant too), or the holdout's marker.
+// variant too), and the holdout's marker on a view the holdout counts (a slot withheld,
+// or the worker's `holdout` flag): a holdout visitor keeps the experiences outside the
+// holdout's scope (`consent: none` by default).
 export function exposuresOf(decisions) {
-  if (decisions.some((d) => d.reason === "holdout")) return [HOLDOUT];
-  return decisions.filter((d) => d.experience != null)
-    .map((d) => ({ experience: d.experience, variant: d.variant, slot: d.slot }));
+  const list = decisions.filter((d) => d.experience != null)
+    .map((d) => (d.scope === false
+      ? { experience: d.experience, variant: d.variant, slot: d.slot, scope: false }
+      : { experience: d.experience, variant: d.variant, slot: d.slot }));
+  return decisions.some((d) => d.reason === "holdout" || d.holdout === true) ? [HOLDOUT, ...list] : list;
 }
 
 // record(exposure) stores and sends one exposure; it is called at most once per

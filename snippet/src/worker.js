@@ -178,7 +178,7 @@ function loadIntoPython(art) {
 function swapArtifact(art) {
   try {
     const info = loadIntoPython(art);
-    post({ type: P.UPDATE, version, slots: info.slots, source: art.source });
+    post({ type: P.UPDATE, version, slots: info.slots, goals: info.goals || [], source: art.source });
   } catch (e) {
     post({ type: P.ERROR, stage: "loading a newer ruleset", message: String(e.message || e), fatal: false });
   }
@@ -204,7 +204,7 @@ async function start(msg) {
     }
     const info = loadIntoPython(art);
     timings.ready_ms = performance.now() - t0;
-    post({ type: P.READY, version, site: info.site, slots: info.slots, source: art.source, timings: { ...timings } });
+    post({ type: P.READY, version, site: info.site, slots: info.slots, goals: info.goals || [], source: art.source, timings: { ...timings } });
   } catch (e) {
     engineError = String((e && e.message) || e);
     post({ type: P.ERROR, stage: "starting the decision engine", message: engineError, fatal: true });

@@ -52,6 +52,7 @@ EDGE_TESTS = (
     "tests/unit/test_compiler.py",
     "tests/unit/test_compiler_schedule.py",
     "tests/unit/test_compiler_safety.py",
+    "tests/unit/test_compiler_vocabulary.py",
     "tests/unit/test_bridge.py",
     "tests/unit/test_artifact.py",
     "tests/unit/test_conditions_extra.py",

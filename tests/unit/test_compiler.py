@@ -82,7 +82,7 @@ def test_problem_reads_file_line_sentence() -> None:
         (BASE + "    audience: {page.path: {$regexi: '*x'}}\n", 12, "invalid regex '*x'"),
         (BASE + "    audience: {page.path: {$between: [1, 2]}}\n", 12, "unknown operator"),
         (BASE + "    audience: {$xor: []}\n", 12, "unknown condition operator '$xor'"),
-        (BASE + "    audience: {tags: {$in: mobile}}\n", 12, "$in in experience 'hello'"),
+        (BASE + "    audience: {custom.tags: {$in: mobile}}\n", 12, "$in in experience 'hello'"),
         (
             BASE.replace('content: {text: "Olá"}', "content: {banner: x}"),
             11,
@@ -139,7 +139,7 @@ def test_unknown_key_without_a_close_match_lists_the_allowed_ones() -> None:
     problem = one_problem("site: demo\nzzz: 1\n")
     assert problem.message == (
         "unknown key 'zzz' in the ruleset; allowed: site, timezone, holdout, policy, journey, "
-        "segments, slots, experiences, catalog."
+        "segments, slots, experiences, catalog, guardrails, objective."
     )
 
 
@@ -300,7 +300,7 @@ def test_segment_cycle_is_named() -> None:
 
 
 def test_segment_referring_to_itself() -> None:
-    problem = one_problem("site: demo\nsegments:\n  me: {x: 1, $segment: me}\n")
+    problem = one_problem("site: demo\nsegments:\n  me: {custom.x: 1, $segment: me}\n")
     assert problem.message == "segment cycle: me -> me."
 
 
@@ -310,10 +310,11 @@ def test_segment_in_a_value_position_is_rejected() -> None:
 
 
 def test_elem_match_conditions_are_checked_and_inlined() -> None:
-    text = BASE + "    audience: {items: {$elemMatch: {$segment: pt}}}\n"
+    text = BASE + "    audience: {custom.items: {$elemMatch: {$segment: pt}}}\n"
     result = compile_yaml(text)
     assert result.ruleset is not None
-    assert result.ruleset.experiences[0].audience == {"items": {"$elemMatch": {"language": "pt"}}}
+    audience = result.ruleset.experiences[0].audience
+    assert audience == {"custom.items": {"$elemMatch": {"language": "pt"}}}
 
 
 # --- content, catalog, files -------------------------------------------------------

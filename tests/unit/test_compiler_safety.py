@@ -352,11 +352,11 @@ def test_an_artifact_over_the_byte_limit_is_refused(monkeypatch: pytest.MonkeyPa
 
 def test_conditions_nested_past_the_limit_are_refused() -> None:
     # Given conditions one level too deep: directly, and through a chain of segments
-    deep = "{$not: " * MAX_CONDITION_DEPTH + "{a: 1}" + "}" * MAX_CONDITION_DEPTH
-    fits = "{$not: " * (MAX_CONDITION_DEPTH - 1) + "{a: 1}" + "}" * (MAX_CONDITION_DEPTH - 1)
+    deep = "{$not: " * MAX_CONDITION_DEPTH + "{custom.a: 1}" + "}" * MAX_CONDITION_DEPTH
+    fits = "{$not: " * (MAX_CONDITION_DEPTH - 1) + "{custom.a: 1}" + "}" * (MAX_CONDITION_DEPTH - 1)
     chain = "".join(f"  s{i}: {{$segment: s{i + 1}}}\n" for i in range(MAX_CONDITION_DEPTH))
     chained = ruleset(audience="{$segment: s0}").replace(
-        "experiences:", f"segments:\n{chain}  s{MAX_CONDITION_DEPTH}: {{a: 1}}\nexperiences:"
+        "experiences:", f"segments:\n{chain}  s{MAX_CONDITION_DEPTH}: {{custom.a: 1}}\nexperiences:"
     )
     # When compiled, Then each is one sentence naming the limit; one level less passes
     nested = f"nests conditions more than {MAX_CONDITION_DEPTH} levels deep."

@@ -419,9 +419,54 @@ def test_holdout_share_is_near_the_setting_and_holdout_sees_defaults() -> None:
 
 
 def test_no_holdout_without_visitor_id() -> None:
-    rs = ruleset(one("promo", consent="none"), holdout=1.0)
+    rs = ruleset(one("promo", consent="none"), holdout=1.0, holdout_scope="all")
     assert hero(decide(rs, ctx(visitor=None), {}, NOW)).experience == "promo"
     assert hero(decide(rs, ctx(), {}, NOW)).reason == "holdout"
+
+
+def test_consenting_in_the_holdout_keeps_what_needed_no_consent() -> None:
+    # Given a context-only banner and a personalized hero, and a visitor in the holdout
+    rs = ruleset(
+        one("promo", consent="none", slot="banner"),
+        one("hello", priority=10),
+        one("hero-ctx", consent="none"),
+        slots=("hero", "banner"),
+        holdout=1.0,
+    )
+    before = decide(rs, ctx(visitor=None), {}, NOW)
+    assert [d.experience for d in before.decisions] == ["hero-ctx", "promo"]
+    # When they consent (scope consent, the default)
+    after = decide(rs, ctx(), {}, NOW, explain=True)
+    # Then what they saw stays; only what consent adds is withheld, and the view counts
+    assert [d.experience for d in after.decisions] == ["hero-ctx", "promo"]
+    assert {"experience": HOLDOUT_EXPERIENCE, "variant": "holdout", "slot": None} in after.exposures
+    assert {e["experience"] for e in after.exposures} == {HOLDOUT_EXPERIENCE, "hero-ctx", "promo"}
+    assert any("what consent adds" in line for line in after.trace)
+    # With scope all, everything is withheld
+    every = ruleset(*rs.experiences, slots=("hero", "banner"), holdout=1.0, holdout_scope="all")
+    held = decide(every, ctx(), {}, NOW)
+    assert [d.reason for d in held.decisions] == ["holdout", "holdout"]
+    assert held.exposures == [
+        {"experience": HOLDOUT_EXPERIENCE, "variant": "holdout", "slot": None}
+    ]
+    assert held.assignments == {}
+
+
+def test_the_holdout_counts_a_view_only_when_something_was_withheld() -> None:
+    rs = ruleset(one("promo", audience={"language": "en"}), holdout=1.0)
+    nothing = decide(rs, ctx(), {}, NOW)  # promo would not match this visitor
+    assert hero(nothing).reason == "audience"
+    assert nothing.exposures == []
+    withheld = decide(rs, ctx(language="en"), {}, NOW)
+    assert hero(withheld).reason == "holdout"
+    assert withheld.exposures == [
+        {"experience": HOLDOUT_EXPERIENCE, "variant": "holdout", "slot": None}
+    ]
+    # context-only experiences are outside the default scope: nothing to count
+    free = ruleset(one("promo", consent="none"), holdout=1.0)
+    assert decide(free, ctx(), {}, NOW).exposures == [
+        {"experience": "promo", "variant": "on", "slot": "hero"}
+    ]
 
 
 # -- exposures and content ---------------------------------------------------------

@@ -214,8 +214,8 @@ def test_holdout_lift_is_personalized_against_holdout() -> None:
 
 
 def test_guardrails_are_flagged_when_they_rise_and_read_in_one_place() -> None:
-    # Given refunds (well known) and complaints (declared in the artifact) counted for x
-    artifact = _artifact(_exp(), guardrails=["complaint"])
+    # Given refunds and complaints declared as guardrails, counted for x
+    artifact = _artifact(_exp(), guardrails=["complaint", "refund"], holdout_scope="all")
     rows = [
         _row("x", "control", visitors=10_000, **{"u:buy": 500, "u:refund": 100, "u:complaint": 50}),
         _row("x", "b", visitors=10_000, **{"u:buy": 520, "u:refund": 180, "u:complaint": 45}),
@@ -227,6 +227,13 @@ def test_guardrails_are_flagged_when_they_rise_and_read_in_one_place() -> None:
     assert b.goals["refund"].guardrail and b.goals["refund"].harmed
     assert b.goals["complaint"].guardrail and not b.goals["complaint"].harmed
     assert not b.goals["buy"].guardrail
+    # the declaration is the source; the well-known names only when nothing is declared
+    assert guardrail_goals(artifact) == frozenset({"complaint", "refund"})
+    assert not any("declares no guardrails" in n for n in report.notes)
+    assert report.to_json()["holdout"]["scope"] == "all"
+    fallback = build_report(_artifact(_exp()), rows, now=NOW)
+    assert any("declares no guardrails" in n for n in fallback.notes)
+    assert fallback.to_json()["holdout"]["scope"] == "consent"
     assert guardrail_goals({}) == frozenset({"unsubscribe", "bounce", "refund"})
 
 
@@ -317,3 +324,59 @@ def test_a_window_that_cuts_first_exposures_caps_converters() -> None:
     assert (control.visitors, control.goals["buy"].conversions) == (3, 3)
     assert "capped" in (control.goals["buy"].note or "")
     assert report.since == "2026-11-20"
+
+
+# --- the objective ----------------------------------------------------------------------------
+
+
+def test_objective_progress_is_incremental_value_against_the_holdout_this_period() -> None:
+    # Given an objective of 10,000 of purchase value per month, on 2026-11-25 12:00 UTC
+    objective = {"goal": "buy", "target": 10_000.0, "per": "month"}
+    artifact = _artifact(_exp(), objective=objective)
+    rows = [
+        # this month: holdout 100 visitors, 300 of value; personalized 1,000 visitors, 5,000
+        _row("__holdout__", "holdout", "2026-11-03", visitors=60, **{"u:buy": 3, "v:buy": 200}),
+        _row("__holdout__", "holdout", "2026-11-20", visitors=40, **{"u:buy": 1, "v:buy": 100}),
+        _row("__personalized__", "personalized", "2026-11-10", visitors=1_000, **{"v:buy": 5_000}),
+        # last month: outside the period
+        _row("__holdout__", "holdout", "2026-10-30", visitors=500, **{"v:buy": 99_999}),
+        _row("__personalized__", "personalized", "2026-10-31", visitors=7, **{"v:buy": 7}),
+    ]
+    report = build_report(artifact, rows, now=NOW)
+    out = report.to_json()["objective"]
+    # Then, by hand: holdout 300/100 = 3.00 per visitor, personalized 5,000/1,000 = 5.00,
+    # so 2.00 more per visitor x 1,000 visitors = 2,000 so far, 20% of the target
+    assert (out["period_start"], out["period_end"]) == ("2026-11-01", "2026-12-01")
+    assert (out["holdout_visitors"], out["personalized_visitors"]) == (100, 1_000)
+    assert out["holdout_value_per_visitor"] == pytest.approx(3.0)
+    assert out["personalized_value_per_visitor"] == pytest.approx(5.0)
+    assert out["incremental_per_visitor"] == pytest.approx(2.0)
+    assert out["so_far"] == pytest.approx(2_000.0)
+    assert out["share_of_target"] == pytest.approx(0.2)
+    # 24.5 of November's 30 days are gone: 2,000 / (24.5 / 30) = 2,448.98 for the month
+    assert out["elapsed"] == pytest.approx(24.5 / 30)
+    assert out["projected"] == pytest.approx(2_000 * 30 / 24.5)
+    assert out["projected_share_of_target"] == pytest.approx(2_000 * 30 / 24.5 / 10_000)
+    assert out["note"] is None
+    # And the table prints it as a line, the HTML page as a box
+    from rich.console import Console
+
+    from infra.report import render_html, render_table
+
+    console = Console(record=True, width=400)
+    render_table(report, console)
+    assert "2,000.00 so far (20.00% of the target), 2,448.98 projected" in console.export_text()
+    page = render_html(report)
+    assert 'id="objective"' in page and "2,448.98 projected for the month" in page
+
+
+def test_objective_without_holdout_data_says_why() -> None:
+    objective = {"goal": "buy", "target": 500.0, "per": "week"}
+    rows = [_row("__personalized__", "personalized", "2026-11-24", visitors=10, **{"v:buy": 50})]
+    out = build_report(_artifact(_exp(), objective=objective), rows, now=NOW).to_json()
+    assert out["objective"]["so_far"] is None and out["objective"]["projected"] is None
+    assert out["objective"]["period_start"] == "2026-11-23"  # the Monday
+    assert "no holdout visitor counted this week" in out["objective"]["note"]
+    none = build_report(_artifact(_exp(), holdout=0.0, objective=objective), rows, now=NOW)
+    assert "no holdout is declared" in none.to_json()["objective"]["note"]
+    assert build_report(_artifact(_exp()), rows, now=NOW).to_json()["objective"] is None

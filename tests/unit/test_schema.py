@@ -49,7 +49,7 @@ def test_the_example_validates(validator: jsonschema.Draft202012Validator) -> No
 
 
 def test_every_model_field_is_described_and_present(schema: dict[str, Any]) -> None:
-    hidden = {("Slot", "id"), ("Ruleset", "learned")}
+    hidden = {("Slot", "id"), ("Ruleset", "learned"), ("Ruleset", "holdout_scope")}
     for cls in MODEL_CLASSES:
         if cls.__name__ == "Learned":
             continue  # written by the publisher, never by authors
@@ -115,3 +115,42 @@ def test_the_schema_rejects_what_the_compiler_rejects(
 def test_the_published_schema_file_is_current(schema: dict[str, Any]) -> None:
     # examples/ruleset.schema.json is what editors load; `perso schema` regenerates it.
     assert json.loads(PUBLISHED.read_text()) == schema
+
+
+def _with_audience(condition: dict[str, Any]) -> dict[str, Any]:
+    experience = {"id": "x", "slot": "h", "variants": [{"id": "a"}], "audience": condition}
+    return {"site": "d", "experiences": [experience]}
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"local.hour": {"$gtee": 18}},
+        {"device.typ": "mobile"},
+        {"device.type": "mobil"},
+        {"language": "pt-BR"},
+        {"local.hour": 25},
+        {"channel": {"$in": ["email", "organic"]}},
+        {"custom.plan": {"$eq2": 1}},
+        {"$or": [{"geo.city": "Rio"}]},
+    ],
+)
+def test_the_schema_knows_operators_and_attributes(
+    validator: jsonschema.Draft202012Validator, condition: dict[str, Any]
+) -> None:
+    # An editor flags the operator typo, the unknown path and the impossible value.
+    assert errors(validator, _with_audience(condition)) != []
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"device.type": {"$in": ["mobile", "tablet"]}, "local.hour": {"$gte": 18}},
+        {"custom.plan": "pro", "custom.cart": {"sku": "a"}, "page.query.v": "b"},
+        {"profile.first_name": "Ana", "languages.0": "pt-BR", "$segment": "s"},
+    ],
+)
+def test_the_schema_accepts_what_can_match(
+    validator: jsonschema.Draft202012Validator, condition: dict[str, Any]
+) -> None:
+    assert errors(validator, _with_audience(condition)) == []

@@ -8,7 +8,8 @@ p-value and the probability to beat control (rates and value per visitor), click
 slot; the sample-ratio check against the weights that were live; the cumulative rate per
 day; breakdowns by device, journey stage and new or returning (at first exposure). Beyond
 one experience: the global holdout against everyone shown personalization, and
-guardrails (`guardrail_goals`). Intervals are sequential unless asked otherwise.
+guardrails (`guardrail_goals`), and the progress toward the ruleset's `objective`
+(`_objective`). Intervals are sequential unless asked otherwise.
 
 Problems a person can fix (an unknown site or experience, a start date in the future) raise
 `ReportError` with one sentence; no data yet is an empty report that says so.
@@ -34,6 +35,7 @@ from edge.artifact import ArtifactError, load
 from lambdas.logic.report._cells import fold_cells
 from lambdas.logic.report._compare import DEFAULT_EXPECTED_VISITORS, Options
 from lambdas.logic.report._experience import experience_report, holdout_report
+from lambdas.logic.report._objective import objective_report
 from lambdas.models.counters import HOLDOUT, PERSONALIZED, Add, WeightsRecord
 from lambdas.models.report import IntervalKind, Report
 
@@ -46,7 +48,7 @@ __all__ = [
     "report_site",
 ]
 
-# Goals whose rise is bad, until the ruleset can declare them (see `guardrail_goals`).
+# Goals whose rise is bad when the ruleset declares no `guardrails` (see `guardrail_goals`).
 WELL_KNOWN_GUARDRAILS = ("unsubscribe", "bounce", "refund")
 
 
@@ -65,15 +67,17 @@ class CounterSource(Protocol):
 
 
 def guardrail_goals(artifact: Mapping[str, Any]) -> frozenset[str]:
-    """Goal names whose rise hurts: the artifact's optional `guardrails` list, plus the
-    well-known ones. The one place to read them, so a ruleset field can replace it.
+    """Goal names whose rise hurts: the ruleset's `guardrails` (carried in the artifact),
+    or, when it declares none, the well-known ones (the report says so).
 
     >>> sorted(guardrail_goals({"guardrails": ["complaint"]}))
-    ['bounce', 'complaint', 'refund', 'unsubscribe']
+    ['complaint']
+    >>> sorted(guardrail_goals({}))
+    ['bounce', 'refund', 'unsubscribe']
     """
     declared = artifact.get("guardrails")
     names = [str(g) for g in declared] if isinstance(declared, list | tuple) else []
-    return frozenset((*WELL_KNOWN_GUARDRAILS, *names))
+    return frozenset(names or WELL_KNOWN_GUARDRAILS)
 
 
 def report_site(
@@ -167,11 +171,22 @@ def build_report(
     holdout = holdout_report(
         cells,
         share=float(artifact.get("holdout") or 0.0),
+        scope="all" if artifact.get("holdout_scope") == "all" else "consent",
         goals=site_goals,
         guardrails=guardrails,
         options=options,
     )
+    # The objective is measured over its own period (not --since): progress toward a
+    # target per month is read on this month's counters.
+    objective = objective_report(
+        artifact.get("objective"), rows, share=float(artifact.get("holdout") or 0.0), now=now
+    )
     notes = [_interval_note(options), "days are UTC; visitors count on their first exposure"]
+    if not artifact.get("guardrails"):
+        notes.append(
+            "the ruleset declares no guardrails: unsubscribe, bounce and refund are watched "
+            "(declare yours with guardrails: [...])"
+        )
     if since is not None:
         notes.append(f"counters from {since.isoformat()} on")
     if not rows:
@@ -188,6 +203,7 @@ def build_report(
         holdout=holdout,
         since=None if since is None else since.isoformat(),
         notes=tuple(notes),
+        objective=objective,
     )
 
 

@@ -110,6 +110,7 @@ def holdout_report(
     goals: Sequence[str],
     guardrails: frozenset[str],
     options: Options,
+    scope: str = "consent",
 ) -> HoldoutReport:
     held = cells.total(HOLDOUT, HOLDOUT_VARIANT)
     shown = cells.total(PERSONALIZED, PERSONALIZED_VARIANT)
@@ -121,15 +122,20 @@ def holdout_report(
     personalized = _variant(
         PERSONALIZED_VARIANT, 1 - share, shown, held, all_goals, guardrails, options
     )
+    withheld = (
+        "every experience"
+        if scope == "all"
+        else "what consent adds (consent: none experiences still run)"
+    )
     notes = [
-        "holdout: visitors in the global holdout, counted at their first page view; "
-        "personalized: visitors shown at least one experience (any variant, control "
-        "included). Every holdout visitor counts, but only visitors some experience "
-        "matched count on the other side, so read this lift as indicative."
+        f"holdout scope: {scope}: the holdout withholds {withheld}. holdout: visitors in "
+        "the global holdout on a view where an experience in scope would have matched; "
+        "personalized: visitors shown an experience in scope (any variant, control "
+        "included), so both sides are visitors who would have been personalized."
     ]
     if share <= 0:
         notes.append("the ruleset declares no holdout (holdout: 0)")
-    return HoldoutReport(share, all_goals, holdout, personalized, tuple(notes))
+    return HoldoutReport(share, all_goals, holdout, personalized, tuple(notes), scope)
 
 
 def _variant(
