@@ -1,4 +1,4 @@
-"""The event API: API Gateway HTTP API (v2) routes to collect, privacy and ingest."""
+"""The event API: API Gateway HTTP API (v2) routes to collect, privacy, ingest and decide."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("DELETE", "/v1/visitors/me", "privacy"),
     ("OPTIONS", "/v1/visitors/me", "privacy"),
     ("POST", "/v1/ingest", "ingest"),
+    ("POST", "/v1/decide", "decide"),
+    ("OPTIONS", "/v1/decide", "decide"),
 )
 
 

@@ -44,6 +44,7 @@ FUNCTIONS: dict[str, tuple[str, int, int]] = {
     "collect": ("lambdas.handlers.collect.handler", LAMBDA_TIMEOUT_S, LAMBDA_MEMORY_MB),
     "privacy": ("lambdas.handlers.privacy.handler", LAMBDA_TIMEOUT_S, LAMBDA_MEMORY_MB),
     "ingest": ("lambdas.handlers.ingest.handler", 30, LAMBDA_MEMORY_MB),
+    "decide": ("lambdas.handlers.decide.handler", LAMBDA_TIMEOUT_S, LAMBDA_MEMORY_MB),
     "aggregate": ("lambdas.handlers.aggregate.handler", 60, LAMBDA_MEMORY_MB),
     "publish": ("lambdas.handlers.publish.handler", 300, 1024),
 }

@@ -1,4 +1,4 @@
-"""The five Lambda functions, each with its own log group and least-privilege role."""
+"""The six Lambda functions, each with its own log group and least-privilege role."""
 
 from __future__ import annotations
 

@@ -40,7 +40,14 @@ class PersoStack(Stack):
                 settings.ENV_COUNTER_SHARDS: str(constants.COUNTER_SHARDS),
             },
         )
-        ApiAccess(self, "ApiAccess", table=table, token_key=token_key, roles=functions.roles)
+        ApiAccess(
+            self,
+            "ApiAccess",
+            table=table,
+            token_key=token_key,
+            bucket=cdn.bucket,
+            roles=functions.roles,
+        )
         api = EventApi(self, "Api", functions=functions.functions)
         Learning(
             self,

@@ -42,6 +42,7 @@ __all__ = [
     "content_type",
     "etag_matches",
     "is_compressible",
+    "precompressed",
 ]
 
 # Versioned paths never change once written: the runtime by its version folder, an
@@ -103,6 +104,16 @@ def cache_control(bucket_path: str) -> str:
 def content_type(path: Path) -> str:
     """The `Content-Type` for a file name; unknown suffixes are octet streams."""
     return _TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
+def precompressed(path: Path) -> Path | None:
+    """The `<name>.gz` the bundle wrote for `path` (`infra.bundle.precompress`), if any.
+
+    In the bucket that object is `path`'s key with the gzip body and `Content-Encoding:
+    gzip`; S3 and CloudFront send it so to every client, whatever `Accept-Encoding` says.
+    """
+    sibling = path.with_name(path.name + ".gz")
+    return sibling if sibling.is_file() else None
 
 
 def is_compressible(mime: str, size: int) -> bool:

@@ -30,6 +30,7 @@ ROUTES: dict[str, str] = {
     "/v1/openapi.json": "collect",
     "/v1/visitors/me": "privacy",
     "/v1/ingest": "ingest",
+    "/v1/decide": "decide",
 }
 _FALLBACK = "collect"  # its resolver answers unknown paths with a JSON 404
 # A Lambda instance serves one request at a time, and the resolvers keep the current event
@@ -43,9 +44,14 @@ Handler = Callable[[dict[str, Any], Any], Any]
 def _handlers() -> dict[str, Handler]:
     # Imported at the first request, not with this module: that is the functions' cold
     # start, where each validates the environment the local stack has set by then.
-    from lambdas.handlers import collect, ingest, privacy
+    from lambdas.handlers import collect, decide, ingest, privacy
 
-    return {"collect": collect.handler, "ingest": ingest.handler, "privacy": privacy.handler}
+    return {
+        "collect": collect.handler,
+        "decide": decide.handler,
+        "ingest": ingest.handler,
+        "privacy": privacy.handler,
+    }
 
 
 def to_event(

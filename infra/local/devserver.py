@@ -47,8 +47,10 @@ from infra.local._static import (
     FileEntry,
     cache_control,
     choose_encoding,
+    content_type,
     etag_matches,
     is_compressible,
+    precompressed,
 )
 from infra.local.devstack import ApiHandler, ApiResponse, build_cdn, local_api, local_backend
 
@@ -261,12 +263,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._plain(404, f"/{'cdn/' if cdn else ''}{rel} is not in {where}.")
             return
         dev = self.server.dev
-        entry = dev.files.entry(target)
+        packed = precompressed(target) if cdn else None
+        entry = dev.files.entry(target if packed is None else packed)
+        if packed is not None:
+            # Stored gzip, as the bundle uploads it: sent so to every client, like S3 does.
+            entry = FileEntry(entry.body, entry.digest, content_type(target))
         if not cdn and target.suffix == ".html" and SNIPPET_MARKER in entry.body:
             page = entry.body.replace(SNIPPET_MARKER, self._snippet().encode())
             entry = FileEntry(page, hashlib.sha256(page).hexdigest(), entry.mime)
         bucket_path = target.relative_to(base.resolve()).as_posix()
-        compressible = is_compressible(entry.mime, len(entry.body))
+        compressible = packed is None and is_compressible(entry.mime, len(entry.body))
         encoding = choose_encoding(
             self.headers.get("Accept-Encoding", ""),
             compressible=compressible,
@@ -295,6 +301,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if encoding:
             self.send_header("Content-Encoding", encoding)
+        elif packed is not None:
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":

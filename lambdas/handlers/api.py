@@ -7,9 +7,11 @@ This is the one module where exceptions become HTTP statuses:
 | `BadRequest` | 400 |
 | `Unauthorized` | 401 |
 | `Forbidden` | 403 |
+| `NotFound` | 404 |
 | `PayloadTooLarge` | 413 |
 | `StoreRejected` (the store refused input as invalid) | 400 |
 | `StoreUnavailable` (busy or unreachable: transient only) | 503 + `Retry-After` |
+| `CdnUnavailable` (the CDN bucket cannot be read) | 503 + `Retry-After` |
 | `StoreError` and anything else (a bug, a misconfiguration) | 500, logged |
 
 `StoreRejected` is a 400, not a 503: the events are validated against the store's limits
@@ -32,11 +34,13 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from pydantic import BaseModel, ValidationError
 
+from lambdas.dal.cdn import CdnUnavailable
 from lambdas.logic._events import sentence
 from lambdas.models.errors import (
     ApiError,
     BadRequest,
     Forbidden,
+    NotFound,
     PayloadTooLarge,
     StoreRejected,
     StoreUnavailable,
@@ -58,6 +62,7 @@ STATUS: dict[type[ApiError], int] = {
     BadRequest: 400,
     Unauthorized: 401,
     Forbidden: 403,
+    NotFound: 404,
     PayloadTooLarge: 413,
 }
 _CORS_METHODS = "GET, POST, DELETE, OPTIONS"
@@ -177,6 +182,11 @@ def make_resolver() -> APIGatewayHttpResolver:
         return json_response(
             app, 503, {"message": str(exc)}, headers={"Retry-After": str(exc.retry_after)}
         )
+
+    @_handles(app, CdnUnavailable)
+    def _cdn_unavailable(exc: CdnUnavailable) -> Response[str]:
+        logger.warning("cdn unavailable", extra={"reason": str(exc)})
+        return json_response(app, 503, {"message": str(exc)}, headers={"Retry-After": "2"})
 
     @_handles(app, Exception)
     def _bug(exc: Exception) -> Response[str]:

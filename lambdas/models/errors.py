@@ -9,6 +9,7 @@ __all__ = [
     "ApiError",
     "BadRequest",
     "Forbidden",
+    "NotFound",
     "PayloadTooLarge",
     "StoreError",
     "StoreRejected",
@@ -36,6 +37,10 @@ class Unauthorized(ApiError):
 
 class Forbidden(ApiError):
     """Unknown site, disallowed Origin or wrong API key."""
+
+
+class NotFound(ApiError):
+    """The site has nothing to answer with (no published ruleset)."""
 
 
 class StoreError(Exception):

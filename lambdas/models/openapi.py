@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from lambdas.models.decide import DecideRequest, DecideResponse
 from lambdas.models.events import (
     MAX_BODY_BYTES,
     MAX_EVENTS,
@@ -47,8 +48,12 @@ def _errors(*codes: int) -> dict[str, Any]:
             "visitor with a registered device whose batch carries neither its token nor "
             "its device proof (nothing of the batch is stored)."
         ),
+        404: "The site has no published ruleset to decide with.",
         413: f"Body over {MAX_BODY_BYTES} bytes or more than {MAX_EVENTS} events.",
-        503: "The event store is busy; nothing was accepted. Retry after `Retry-After`.",
+        503: (
+            "The event store or the CDN bucket is busy; nothing was accepted. "
+            "Retry after `Retry-After`."
+        ),
     }
     return {str(code): _json(ErrorBody, text[code]) for code in codes}
 
@@ -81,7 +86,14 @@ _ERASED = {
 @functools.lru_cache(maxsize=1)
 def _components() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
-        CollectRequest, CollectResponse, IngestRequest, IngestResponse, Event, ErrorBody,
+        CollectRequest,
+        CollectResponse,
+        IngestRequest,
+        IngestResponse,
+        Event,
+        ErrorBody,
+        DecideRequest,
+        DecideResponse,
     ]
     pairs: list[tuple[type[BaseModel], Literal["validation"]]] = [(m, "validation") for m in models]
     _, schema = models_json_schema(pairs, ref_template=_REF)
@@ -132,6 +144,21 @@ def build_openapi() -> dict[str, Any]:
                         **_errors(401, 503),
                     },
                 },
+            },
+            "/v1/decide": {
+                "post": {
+                    "operationId": "decide",
+                    "description": (
+                        "Decides every slot of one view on the server from the page's "
+                        "signals, with the live ruleset (the same core as the browser). "
+                        "Stores and logs nothing; `visitor` is accepted only with consent."
+                    ),
+                    "requestBody": {"required": True, **_json(DecideRequest, "A view.")},
+                    "responses": {
+                        "200": _json(DecideResponse, "Every slot's decision and the version."),
+                        **_errors(400, 403, 404, 413, 503),
+                    },
+                }
             },
             "/v1/ingest": {
                 "post": {

@@ -51,7 +51,7 @@ def test_table_has_stream_ttl_pitr_on_demand(template: Template) -> None:
 
 def test_functions_share_runtime_and_architecture(template: Template) -> None:
     functions = _resources(template, "AWS::Lambda::Function")
-    assert len(functions) == len(constants.FUNCTIONS) == 5
+    assert len(functions) == len(constants.FUNCTIONS) == 6
     handlers = sorted(f["Properties"]["Handler"] for f in functions.values())
     assert handlers == sorted(h for h, _, _ in constants.FUNCTIONS.values())
     for function in functions.values():
@@ -60,7 +60,7 @@ def test_functions_share_runtime_and_architecture(template: Template) -> None:
         assert props["Architectures"] == ["arm64"]
     # one role per function
     roles = {json.dumps(f["Properties"]["Role"]) for f in functions.values()}
-    assert len(roles) == 5
+    assert len(roles) == 6
 
 
 def test_stream_mapping_reports_batch_item_failures_and_filters_inserts(
@@ -100,8 +100,9 @@ def test_http_api_routes(template: Template) -> None:
         for r in _resources(template, "AWS::ApiGatewayV2::Route").values()
     )
     assert routes == [
-        "DELETE /v1/visitors/me", "GET /v1/visitors/me", "OPTIONS /v1/events",
-        "OPTIONS /v1/visitors/me", "POST /v1/events", "POST /v1/ingest",
+        "DELETE /v1/visitors/me", "GET /v1/visitors/me", "OPTIONS /v1/decide",
+        "OPTIONS /v1/events", "OPTIONS /v1/visitors/me", "POST /v1/decide", "POST /v1/events",
+        "POST /v1/ingest",
     ]  # fmt: skip
     template.has_resource_properties("AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"})
 
@@ -124,6 +125,15 @@ def test_api_functions_cannot_touch_s3_cloudfront_or_counters_stream(
     assert not {a for a in actions if a.startswith(("s3:", "cloudfront:"))}
     assert not {a for a in actions if a in ("dynamodb:GetRecords", "dynamodb:UpdateItem")}
     assert "secretsmanager:GetSecretValue" in actions
+
+
+def test_decide_reads_the_rulesets_and_the_site_config_only(template: Template) -> None:
+    statements = _statements(template, "FunctionsDecideRole")
+    assert _actions(statements) == {
+        "logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:GetItem", "s3:GetObject",
+    }  # fmt: skip
+    s3_statement = next(st for st in statements if st["Action"] == "s3:GetObject")
+    assert "/rulesets/*" in json.dumps(s3_statement["Resource"])
 
 
 def test_collect_cannot_delete_and_privacy_cannot_put(template: Template) -> None:

@@ -37,7 +37,7 @@ def test_the_document_is_served(backend: LocalBackend) -> None:
     status, headers, body = call(backend, "GET", "/v1/openapi.json")
     assert status == 200 and headers["content-type"] == "application/json"
     assert body == build_openapi()
-    assert set(body["paths"]) == {"/v1/events", "/v1/visitors/me", "/v1/ingest"}
+    assert set(body["paths"]) == {"/v1/events", "/v1/visitors/me", "/v1/ingest", "/v1/decide"}
 
 
 def wsgi_app(backend: LocalBackend) -> Callable[..., Iterable[bytes]]:
@@ -61,7 +61,8 @@ def wsgi_app(backend: LocalBackend) -> Callable[..., Iterable[bytes]]:
 
 
 OPERATIONS = [("POST", "/v1/events"), ("GET", "/v1/visitors/me"),
-              ("DELETE", "/v1/visitors/me"), ("POST", "/v1/ingest")]
+              ("DELETE", "/v1/visitors/me"), ("POST", "/v1/ingest"),
+              ("POST", "/v1/decide")]
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)

@@ -1,0 +1,127 @@
+"""`POST /v1/decide`: `edge.decide` on the server, from a page's signals and the live ruleset.
+
+The same core as the browser worker and `perso simulate` (`edge.decide.decide_signals`),
+so a first view, an email or the call centre see what the web sees. Nothing is stored
+and no profile is read: the answer depends on the signals, the consent, the visitor id
+(only with consent) and the time.
+
+The live ruleset is held in memory per site (`LiveRulesets`): loaded on the first
+request, and its pointer re-read at most once per `POINTER_MAX_AGE` seconds (the
+pointer's own `max-age`), the artifact fetched again only when the pointer names
+another sha256.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from edge.artifact import ArtifactError, load
+from edge.decide import decide_signals
+from edge.model import Ruleset
+from lambdas.models.decide import DecideRequest, DecideResponse, DecisionOut
+from lambdas.models.errors import NotFound
+
+__all__ = ["POINTER_MAX_AGE", "ArtifactSource", "LiveRulesets", "decide_view"]
+
+POINTER_MAX_AGE = 60.0  # seconds: the pointer's `Cache-Control: max-age=60` (DESIGN §6)
+
+
+class ArtifactSource(Protocol):
+    def get_pointer(self, site: str) -> dict[str, Any] | None: ...
+
+    def get_artifact(self, site: str, sha256: str) -> bytes | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Live:
+    sha256: str
+    ruleset: Ruleset
+    checked: float  # monotonic seconds of the last pointer read
+
+
+class LiveRulesets:
+    """The live ruleset of each site, refreshed when its pointer changes.
+
+    A pointer that cannot be followed (missing artifact, bad sha256) keeps the last good
+    ruleset, as the browser does; with none, the site has nothing to decide with.
+    """
+
+    def __init__(
+        self,
+        source: ArtifactSource,
+        *,
+        max_age: float = POINTER_MAX_AGE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._max_age = max_age
+        self._clock = clock
+        self._live: dict[str, _Live] = {}
+        self._lock = threading.Lock()
+
+    def get(self, site: str) -> tuple[str, Ruleset]:
+        """(sha256, ruleset) of the site's live artifact, or `NotFound`."""
+        now = self._clock()
+        live = self._live.get(site)
+        if live is not None and now - live.checked < self._max_age:
+            return live.sha256, live.ruleset
+        with self._lock:
+            live = self._refresh(site, self._live.get(site), now)
+            self._live[site] = live
+        return live.sha256, live.ruleset
+
+    def forget(self) -> None:
+        self._live.clear()
+
+    def _refresh(self, site: str, live: _Live | None, now: float) -> _Live:
+        pointer = self._source.get_pointer(site)
+        sha = None if pointer is None else pointer.get("sha256")
+        if not isinstance(sha, str):
+            if live is not None:
+                return _Live(live.sha256, live.ruleset, now)
+            raise NotFound(f"site {site!r} has no published ruleset (rulesets/{site}/latest.json)")
+        if live is not None and live.sha256 == sha:
+            return _Live(sha, live.ruleset, now)
+        data = self._source.get_artifact(site, sha)
+        try:
+            if data is None:
+                raise ArtifactError(f"rulesets/{site}/{sha}.msgpack is missing")
+            ruleset = load(data, sha256=sha)
+        except ArtifactError as exc:
+            if live is not None:
+                return _Live(live.sha256, live.ruleset, now)
+            raise NotFound(f"the live ruleset of site {site!r} is unusable: {exc}") from exc
+        return _Live(sha, ruleset, now)
+
+
+def decide_view(
+    request: DecideRequest, *, ruleset: Ruleset, version: str, now: datetime
+) -> DecideResponse:
+    """Every slot's decision for one view, as the browser's first view would get it.
+
+    >>> # decide_view(DecideRequest(site="demo-shop", signals={"url": "https://x/"}), ...)
+    >>> # DecideResponse(version="ab12...", decisions=[DecisionOut(slot="hero", ...)])
+    """
+    signals: dict[str, Any] = request.signals.model_dump(mode="json")
+    signals["consent"] = request.consent.model_dump(mode="json")
+    if request.visitor is not None:
+        signals["visitor_id"] = request.visitor
+    _, result = decide_signals(ruleset, signals, {}, now)
+    return DecideResponse(
+        version=version,
+        decisions=[
+            DecisionOut(
+                slot=d.slot,
+                experience=d.experience,
+                variant=d.variant,
+                content=d.content,
+                reason=d.reason,
+            )
+            for d in result.decisions
+        ],
+    )
