@@ -1,7 +1,8 @@
 """The `perso` command: validate, build, simulate, bundle, serve and deploy rulesets.
 
 Owns the Typer app and its commands, one module per family (`ruleset`, `bundle` (with
-`snippet`), `dev`, `deploy`), and `errors`, which they all raise
+`snippet`), `dev`, `deploy` (diff, deploy, history, rollback, pause, resume), `report`,
+`site`), and `errors`, which they all raise
 through. May import `edge`, `lambdas`, `infra.local`, `infra.bundle` and `infra.cdk`
 (its constants); nothing imports this package but the `perso` script and tests.
 
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 
 import typer
 
-from infra.cli import bundle, deploy, dev, report, ruleset
+from infra.cli import bundle, deploy, dev, report, ruleset, site
 from infra.cli.errors import ABORTS, CLICK_ERRORS, EXIT_PROBLEM, USAGE_ERRORS, CommandError
 
 __all__ = ["CommandError", "app", "main"]
@@ -32,7 +33,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for _commands in (ruleset, bundle, dev, deploy, report):
+for _commands in (ruleset, bundle, dev, deploy, report, site):
     _commands.register(app)
 
 

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from infra.cdk.constants import COUNTER_SHARDS, OUTPUT_BUCKET, OUTPUT_TABLE, STACK_NAME
-from infra.cli.deploy import stack_outputs
+from infra.cli._target import Where, running_dev, stack_outputs
 from infra.cli.errors import CommandError
-from infra.local.discovery import LOCAL_CREDENTIALS, find
+from infra.local.discovery import LOCAL_CREDENTIALS
 from infra.report import TableTarget
 
 if TYPE_CHECKING:
@@ -42,11 +42,6 @@ class Format(StrEnum):
     table = "table"
     html = "html"
     json = "json"
-
-
-class Where(StrEnum):
-    local = "local"
-    aws = "aws"
 
 
 class Intervals(StrEnum):
@@ -146,12 +141,7 @@ def _target(
     region: str | None,
 ) -> TableTarget:
     if target is Where.local:
-        running = find()
-        if running is None:
-            raise CommandError(
-                "no running `perso dev` was found: start it in another terminal "
-                "(`perso dev`), or read a deployed stack with --target aws."
-            )
+        running = running_dev()
         return TableTarget(
             table=running.table,
             bucket=running.bucket,

@@ -8,7 +8,7 @@ from typing import Any
 
 from lambdas.dal.store import Store
 
-__all__ = ["TABLE_SPEC", "configure_site", "create_table"]
+__all__ = ["TABLE_SPEC", "configure_site", "create_table", "read_site", "update_site"]
 
 TABLE_SPEC: dict[str, Any] = {
     "AttributeDefinitions": [
@@ -61,3 +61,32 @@ def configure_site(
         item["retention_days"] = retention_days
     store.put_item(item)
     store.forget_sites()
+
+
+def read_site(store: Store, site: str) -> dict[str, Any] | None:
+    """`S#<site>/CONFIG` as stored (uncached), or None."""
+    return store.get_item(f"S#{site}", "CONFIG")
+
+
+def update_site(
+    store: Store,
+    site: str,
+    *,
+    origins: list[str] | None = None,
+    api_key: str | None = None,
+    retention_days: int | None = None,
+) -> dict[str, Any] | None:
+    """Change what is given of an existing site's config; None when the site has none."""
+    item = read_site(store, site)
+    if item is None:
+        return None
+    item = dict(item)
+    if origins is not None:
+        item["origins"] = origins
+    if api_key:
+        item["api_key_sha256"] = hashlib.sha256(api_key.encode()).hexdigest()
+    if retention_days:
+        item["retention_days"] = retention_days
+    store.put_item(item)
+    store.forget_sites()
+    return item

@@ -4,7 +4,9 @@ Paths and cache headers are those of `lambdas.models.cdn` (DESIGN §6):
 `rulesets/<site>/<sha256>.msgpack` (immutable, cached a year), `rulesets/<site>/latest.json`
 (the pointer, 60 s with stale-while-revalidate), `rulesets/<site>/history/<UTC
 timestamp>-<sha256>.json` (every pointer ever written, for rollback),
-`sources/<site>/ruleset.yaml` (the last deployed source, for the publisher). Writes go in
+`sources/<site>/ruleset.yaml` (the last deployed source, for the publisher),
+`sources/<site>/pin.json` (a rollback's pinned version) and `sources/<site>/paused.json`
+(paused experience ids); `sources/` and history are private. Writes go in
 `in_publish_order`. `ClientError` becomes `CdnUnavailable`.
 """
 
@@ -26,6 +28,8 @@ from lambdas.models.cdn import (
     history_key,
     history_prefix,
     in_publish_order,
+    paused_key,
+    pin_key,
     pointer_key,
     source_key,
 )
@@ -88,6 +92,14 @@ class S3Cdn:
         data = self._get(source_key(site))
         return None if data is None else data.decode("utf-8", errors="replace")
 
+    def get_pin(self, site: str) -> dict[str, Any] | None:
+        value = self._get_json(pin_key(site))
+        return value if isinstance(value, dict) else None
+
+    def get_paused(self, site: str) -> list[str]:
+        value = self._get_json(paused_key(site))
+        return [str(v) for v in value] if isinstance(value, list) else []
+
     def history(self, site: str) -> list[dict[str, Any]]:
         """Every pointer written for `site`, oldest first (keys sort by their timestamp)."""
         out = []
@@ -112,17 +124,47 @@ class S3Cdn:
     # --- writes -----------------------------------------------------------------------
 
     def put_release(
-        self, site: str, sha256: str, data: bytes, pointer: dict[str, Any], *, stamp: str
+        self,
+        site: str,
+        sha256: str,
+        data: bytes,
+        pointer: dict[str, Any],
+        *,
+        stamp: str,
+        note: dict[str, Any] | None = None,
     ) -> str:
-        """Write the artifact, its history entry and `latest.json`, in publish order."""
+        """Write the artifact, its history entry and `latest.json`, in publish order.
+
+        `note` (who, which command) goes in the private history entry only, never in the
+        public pointer.
+        """
         artifact = _Object(data, "application/msgpack", ARTIFACT_CACHE, "artifact")
-        self._put_all({artifact_key(site, sha256): artifact, **_pointer(site, pointer, stamp)})
+        self._put_all(
+            {artifact_key(site, sha256): artifact, **_pointer(site, pointer, stamp, note)}
+        )
         return pointer_key(site)
 
-    def put_pointer(self, site: str, pointer: dict[str, Any], *, stamp: str) -> str:
+    def put_pointer(
+        self,
+        site: str,
+        pointer: dict[str, Any],
+        *,
+        stamp: str,
+        note: dict[str, Any] | None = None,
+    ) -> str:
         """Write the history entry, then `latest.json` (a rollback writes nothing else)."""
-        self._put_all(_pointer(site, pointer, stamp))
+        self._put_all(_pointer(site, pointer, stamp, note))
         return pointer_key(site)
+
+    def put_pin(self, site: str, pin: dict[str, Any] | None) -> None:
+        """Pin a version (a rollback), or clear the pin (None: a deploy)."""
+        if pin is None:
+            self._delete(pin_key(site))
+        else:
+            self._put_json(pin_key(site), pin, kind="pin")
+
+    def put_paused(self, site: str, experiences: list[str]) -> None:
+        self._put_json(paused_key(site), sorted(set(experiences)), kind="paused")
 
     def put_source(self, site: str, text: str) -> str:
         key = source_key(site)
@@ -155,6 +197,28 @@ class S3Cdn:
         for key in in_publish_order(objects):
             body = objects[key]
             self._put(key, body.data, body.content_type, body.cache, kind=body.kind)
+
+    def _get_json(self, key: str) -> Any:
+        data = self._get(key)
+        if data is None:
+            return None
+        try:
+            return json.loads(data)
+        except ValueError:
+            return None  # damaged: treated as absent, the next write replaces it
+
+    def _put_json(self, key: str, value: Any, *, kind: str) -> None:
+        body = (json.dumps(value, sort_keys=True) + "\n").encode()
+        self._put(key, body, "application/json", _PRIVATE, kind=kind)
+
+    def _delete(self, key: str) -> None:
+        try:
+            self._s3.delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise CdnUnavailable(
+                f"s3://{self.bucket}/{key} cannot be deleted ({_reason(exc)})."
+            ) from exc
+        self.log.append(("delete", key))
 
     def _get(self, key: str) -> bytes | None:
         try:
@@ -209,11 +273,14 @@ class _Object(NamedTuple):
     kind: str
 
 
-def _pointer(site: str, pointer: dict[str, Any], stamp: str) -> dict[str, _Object]:
+def _pointer(
+    site: str, pointer: dict[str, Any], stamp: str, note: dict[str, Any] | None = None
+) -> dict[str, _Object]:
     body = (json.dumps(pointer, sort_keys=True, indent=1) + "\n").encode()
+    entry = (json.dumps({**pointer, **(note or {})}, sort_keys=True, indent=1) + "\n").encode()
     return {
         history_key(site, stamp, pointer["sha256"]): _Object(
-            body, "application/json", _PRIVATE, "history"
+            entry, "application/json", _PRIVATE, "history"
         ),
         pointer_key(site): _Object(body, "application/json", POINTER_CACHE, "pointer"),
     }

@@ -13,7 +13,21 @@ deterministic (seeded bandit, ties broken by id).
   report's sample-ratio check knows which split was live on which day.
 - `deploy_ruleset(ruleset, cdn=, now=, source=)`: `perso deploy`; keeps the current learned
   params that still fit the new ruleset.
-- `rollback_site(site, cdn=, now=, to=None)`: `perso rollback`; a pointer write from history.
+- `rollback_site(site, cdn=, now=, to=None)`: `perso rollback`; a pointer write from history,
+  and a pin (`sources/<site>/pin.json`).
+- `set_paused(site, experience, paused=, cdn=, now=)`: `perso pause` / `perso resume`.
+
+A rollback pins the version it restored: `publish_site` publishes nothing for a pinned site
+until the next `deploy_ruleset` clears the pin. Pinning (rather than restoring the older
+source) is what keeps the rollback exact: the pointer keeps naming the very artifact that
+was rolled back to, with the learned weights it had, instead of a recompiled cousin with
+fresh weights and another sha256; and a rollback to an artifact published before sources
+were kept still works. Learning resumes with the next deploy.
+
+Paused experiences (`sources/<site>/paused.json`) are left out of every publish (scheduled,
+deploy, pause) until resumed: a kill switch that needs no edit to the YAML.
+
+Each history entry carries `command` and `deployed_by` (private: the public pointer does not).
 
 Problems a person can fix raise `PublishError` with one sentence.
 """
@@ -40,10 +54,13 @@ __all__ = [
     "PublishResult",
     "deploy_ruleset",
     "learn",
+    "live_ruleset",
     "live_weights",
     "merge_learned",
     "publish_site",
     "rollback_site",
+    "set_paused",
+    "without_paused",
 ]
 
 
@@ -56,11 +73,29 @@ class Cdn(Protocol):
     def get_artifact(self, site: str, sha256: str) -> bytes | None: ...
     def get_source(self, site: str) -> str | None: ...
     def history(self, site: str) -> list[dict[str, Any]]: ...
+    def get_pin(self, site: str) -> dict[str, Any] | None: ...
+    def get_paused(self, site: str) -> list[str]: ...
     def put_release(
-        self, site: str, sha256: str, data: bytes, pointer: dict[str, Any], *, stamp: str
+        self,
+        site: str,
+        sha256: str,
+        data: bytes,
+        pointer: dict[str, Any],
+        *,
+        stamp: str,
+        note: dict[str, Any] | None = None,
     ) -> str: ...
-    def put_pointer(self, site: str, pointer: dict[str, Any], *, stamp: str) -> str: ...
+    def put_pointer(
+        self,
+        site: str,
+        pointer: dict[str, Any],
+        *,
+        stamp: str,
+        note: dict[str, Any] | None = None,
+    ) -> str: ...
     def put_source(self, site: str, text: str) -> str: ...
+    def put_pin(self, site: str, pin: dict[str, Any] | None) -> None: ...
+    def put_paused(self, site: str, experiences: list[str]) -> None: ...
     def invalidate(self, paths: list[str]) -> str | None: ...
 
 
@@ -119,15 +154,21 @@ def merge_learned(ruleset: Ruleset, learned: Learned) -> Learned:
 
 
 def publish_site(site: str, *, cdn: Cdn, counters: CounterReader, now: datetime) -> PublishResult:
-    """Learn from the counters and publish when the artifact changed."""
+    """Learn from the counters and publish when the artifact changed (never when pinned)."""
+    pin = cdn.get_pin(site)
+    if pin is not None:
+        version = pin.get("version")
+        return PublishResult(
+            site, False, pin.get("sha256"), version, f"pinned to {version} by a rollback"
+        )
     base = _base_ruleset(site, cdn)
     if base is None:
         return PublishResult(site, False, None, None, "no deployed source or artifact")
     learned = learn(base, counters.snapshot(site))
     if learned.segments:
         counters.put_segment_rules(site, learned.segments)
-    ruleset = dataclasses.replace(base, learned=learned)
-    result = _publish(ruleset, cdn=cdn, now=now)
+    ruleset = _without(dataclasses.replace(base, learned=learned), cdn.get_paused(site))
+    result = _publish(ruleset, cdn=cdn, now=now, note=_note("publish", "scheduled publisher"))
     for record in live_weights(ruleset, now=now):
         counters.record_weights(site, record)  # a write only when they changed
     return result
@@ -151,18 +192,64 @@ def live_weights(ruleset: Ruleset, *, now: datetime) -> list[WeightsRecord]:
 
 
 def deploy_ruleset(
-    ruleset: Ruleset, *, cdn: Cdn, now: datetime, source: str | None = None
+    ruleset: Ruleset,
+    *,
+    cdn: Cdn,
+    now: datetime,
+    source: str | None = None,
+    by: str | None = None,
 ) -> PublishResult:
-    """Publish a freshly compiled ruleset, keeping the current learned params that fit."""
+    """Publish a freshly compiled ruleset, keeping the current learned params that fit.
+
+    Clears a rollback's pin; paused experiences stay out.
+    """
     current = _current_ruleset(ruleset.site, cdn)
     if current is not None:
         ruleset = dataclasses.replace(ruleset, learned=merge_learned(ruleset, current.learned))
     if source is not None:
         cdn.put_source(ruleset.site, source)  # the scheduled publisher starts from it
-    return _publish(ruleset, cdn=cdn, now=now)
+    if cdn.get_pin(ruleset.site) is not None:
+        cdn.put_pin(ruleset.site, None)
+    ruleset = _without(ruleset, cdn.get_paused(ruleset.site))
+    return _publish(ruleset, cdn=cdn, now=now, note=_note("deploy", by))
 
 
-def rollback_site(site: str, *, cdn: Cdn, now: datetime, to: str | None = None) -> PublishResult:
+def set_paused(
+    site: str,
+    experience: str,
+    *,
+    paused: bool,
+    cdn: Cdn,
+    now: datetime,
+    by: str | None = None,
+) -> PublishResult:
+    """Turn one experience off (or back on) and republish at once."""
+    pin = cdn.get_pin(site)
+    # pinned by a rollback: the rolled-back artifact is the whole ruleset, not the source
+    full = _base_ruleset(site, cdn) if pin is None else _ruleset_at(site, pin.get("sha256"), cdn)
+    if full is None:
+        raise PublishError(f"site {site!r} has no deployed ruleset; deploy one first.")
+    if pin is None:
+        current = _current_ruleset(site, cdn)
+        if current is not None:
+            full = dataclasses.replace(full, learned=merge_learned(full, current.learned))
+    names = cdn.get_paused(site)
+    if paused and experience not in {e.id for e in full.experiences}:
+        known = ", ".join(e.id for e in full.experiences) or "none"
+        raise PublishError(
+            f"experience {experience!r} is not in the live ruleset of {site!r} (known: {known})."
+        )
+    if not paused and experience not in names:
+        raise PublishError(f"experience {experience!r} of {site!r} is not paused.")
+    names = sorted(set(names) | {experience}) if paused else [n for n in names if n != experience]
+    cdn.put_paused(site, names)
+    command = "pause" if paused else "resume"
+    return _publish(_without(full, names), cdn=cdn, now=now, note=_note(command, by))
+
+
+def rollback_site(
+    site: str, *, cdn: Cdn, now: datetime, to: str | None = None, by: str | None = None
+) -> PublishResult:
     """Point `latest.json` back at an earlier artifact (default: the one before the current)."""
     history = cdn.history(site)
     if not history:
@@ -175,11 +262,13 @@ def rollback_site(site: str, *, cdn: Cdn, now: datetime, to: str | None = None) 
             f"version {target.get('version')} of {site!r} is in the history but its artifact "
             "is gone from the bucket."
         )
-    if target["sha256"] == current:
-        return PublishResult(site, False, current, target.get("version"), "already current")
     latest = {k: target[k] for k in ("version", "url", "sha256")}
     latest["published_at"] = _iso(now)
-    path = cdn.put_pointer(site, latest, stamp=_stamp(now))
+    # the pin keeps the scheduled publisher from recompiling the newer source over it
+    cdn.put_pin(site, {**latest, "pinned_by": by or "unknown"})
+    if target["sha256"] == current:
+        return PublishResult(site, False, current, target.get("version"), "already current")
+    path = cdn.put_pointer(site, latest, stamp=_stamp(now), note=_note("rollback", by))
     cdn.invalidate([f"/{path}"])
     return PublishResult(
         site, True, latest["sha256"], latest["version"], "rolled back", latest, len(data)
@@ -206,7 +295,32 @@ def _rollback_target(
     )
 
 
-def _publish(ruleset: Ruleset, *, cdn: Cdn, now: datetime) -> PublishResult:
+def _note(command: str, by: str | None) -> dict[str, str]:
+    return {"command": command, "deployed_by": by or "unknown"}
+
+
+def live_ruleset(site: str, cdn: Cdn) -> Ruleset | None:
+    """The ruleset the pointer names, or None (nothing published, artifact unreadable)."""
+    return _current_ruleset(site, cdn)
+
+
+def without_paused(ruleset: Ruleset, cdn: Cdn) -> Ruleset:
+    """`ruleset` as a publish would ship it: less the site's paused experiences."""
+    return _without(ruleset, cdn.get_paused(ruleset.site))
+
+
+def _without(ruleset: Ruleset, paused: list[str]) -> Ruleset:
+    """`ruleset` less its paused experiences (visitors see the page's defaults there)."""
+    if not paused:
+        return ruleset
+    off = set(paused)
+    kept = tuple(e for e in ruleset.experiences if e.id not in off)
+    return dataclasses.replace(ruleset, experiences=kept)
+
+
+def _publish(
+    ruleset: Ruleset, *, cdn: Cdn, now: datetime, note: dict[str, str] | None = None
+) -> PublishResult:
     artifact = encode(ruleset)
     site = ruleset.site
     current = cdn.get_pointer(site)
@@ -215,7 +329,9 @@ def _publish(ruleset: Ruleset, *, cdn: Cdn, now: datetime) -> PublishResult:
             site, False, artifact.sha256, artifact.version, "unchanged", current, artifact.size
         )
     latest = pointer(artifact, site=site, published_at=_iso(now))
-    path = cdn.put_release(site, artifact.sha256, artifact.data, latest, stamp=_stamp(now))
+    path = cdn.put_release(
+        site, artifact.sha256, artifact.data, latest, stamp=_stamp(now), note=note
+    )
     cdn.invalidate([f"/{path}"])
     return PublishResult(
         site, True, artifact.sha256, artifact.version, "published", latest, artifact.size
@@ -235,7 +351,10 @@ def _base_ruleset(site: str, cdn: Cdn) -> Ruleset | None:
 
 def _current_ruleset(site: str, cdn: Cdn) -> Ruleset | None:
     latest = cdn.get_pointer(site)
-    sha = None if latest is None else latest.get("sha256")
+    return _ruleset_at(site, None if latest is None else latest.get("sha256"), cdn)
+
+
+def _ruleset_at(site: str, sha: object, cdn: Cdn) -> Ruleset | None:
     if not isinstance(sha, str):
         return None
     data = cdn.get_artifact(site, sha)

@@ -21,6 +21,8 @@ __all__ = [
     "history_prefix",
     "in_publish_order",
     "is_pointer",
+    "paused_key",
+    "pin_key",
     "pointer_key",
     "source_key",
 ]
@@ -52,6 +54,16 @@ def history_key(site: str, stamp: str, sha256: str) -> str:
 def source_key(site: str) -> str:
     """The last deployed ruleset source, which the scheduled publisher starts from."""
     return f"sources/{site}/ruleset.yaml"
+
+
+def pin_key(site: str) -> str:
+    """The version a rollback pinned; the scheduled publisher leaves it alone until a deploy."""
+    return f"sources/{site}/pin.json"
+
+
+def paused_key(site: str) -> str:
+    """The experiences `perso pause` turned off; every publish leaves them out."""
+    return f"sources/{site}/paused.json"
 
 
 def is_pointer(key: str) -> bool:

@@ -232,8 +232,12 @@ def test_deploy_keeps_learned_params_that_fit_and_rollback_walks_history(learn: 
 
 
 def test_perso_deploy_and_rollback_commands(
-    learn: Learn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    learn: Learn,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("PERSO_STATE_DIR", str(tmp_path / "no-dev"))
     source = tmp_path / "shop.yaml"
     source.write_text(SOURCE, encoding="utf-8")
     target = [
@@ -245,6 +249,7 @@ def test_perso_deploy_and_rollback_commands(
         learn.endpoint,
         "--region",
         "us-east-1",
+        "--yes",
     ]
     assert perso(["deploy", str(source), *target]) == 0
     assert "published shop version" in capsys.readouterr().out
@@ -265,7 +270,9 @@ def test_perso_deploy_and_rollback_commands(
     assert "is not a site id" in capsys.readouterr().err
     assert perso(["deploy", str(tmp_path / "missing.yaml"), *target]) == 2
     assert "missing.yaml" in capsys.readouterr().err
-    assert perso(["deploy", str(source)]) == 2
-    assert "give --bucket" in capsys.readouterr().err
+    assert perso(["deploy", str(source), "--yes"]) == 2
+    assert "no running `perso dev` was found" in capsys.readouterr().err
+    assert perso(["deploy", str(source), "--target", "aws", "--yes"]) == 2
+    assert "--target aws needs --stack" in capsys.readouterr().err
     assert perso(["rollback", "nosuch", *target]) == 2
     assert "no published history" in capsys.readouterr().err

@@ -240,9 +240,14 @@ def test_every_command_is_registered() -> None:
         "bundle",
         "snippet",
         "dev",
+        "diff",
         "deploy",
+        "history",
         "rollback",
+        "pause",
+        "resume",
         "report",
+        "site",
     ]
 
 
