@@ -124,8 +124,8 @@ export function boot(win, env) {
         // The view's page_view is usually still queued (sent 1 s after the last push).
         if (S.view && S.view.pv && S.view.pv.props && S.view.pv.props.item == null) S.events.amend(S.view.pv, { item: sent.item });
       }
-      if (name === "purchase" || Number.isFinite(value) && props.value != null) {
-        S.events.push("conversion", { name, value: Number.isFinite(value) ? value : undefined, props: sent });
+      if (isConversion(name, value, props)) {
+        S.events.push("conversion", { name, value: Number.isFinite(value) && props.value != null ? value : undefined, props: sent });
       } else {
         S.events.push("track", { name, props: sent });
       }
@@ -215,9 +215,11 @@ export function boot(win, env) {
       store, consent: null, profile: null, visitorId: null, secret: null, token: null, segments: [],
       dom: makeDom(doc), hider: null, events: null, worker: null, failed: false, watchdog: null,
       version: null, slots: null, view: null, seq: 0, pending: 0, answered: 0, last: null, redirected: false,
-      decideQueued: false, explaining: new Map(), xseq: 0,
+      decideQueued: false, explaining: new Map(), xseq: 0, goals: null,
     };
     S.consent = makeConsent(win.navigator, store.get("c"), onConsentChange);
+    const goals = S.consent.allows("personalization") ? store.get("g") : null;
+    S.goals = Array.isArray(goals) ? new Set(goals.filter((g) => typeof g === "string")) : null;
     loadIdentity();
     S.events = makeEvents({
       site: opts.site, api: opts.api, store, consent: S.consent, log: (m) => log(m, "events"),
@@ -234,6 +236,7 @@ export function boot(win, env) {
     if (!S.consent.listenTcf(win)) win.addEventListener("load", () => S.consent.listenTcf(win), { once: true });
     win.addEventListener("pagehide", () => { persistAll(); S.events.flush(true); });
     win.addEventListener("online", () => S.events.flush(false));
+    if (opts.apply === "dom") doc.addEventListener("click", onClick, true);
     startView(false);
     for (const call of deferred.splice(0)) api[call[0]](...call.slice(1));
     if (DEBUG_MARK.test(win.location.search)) debugWanted = true;
@@ -269,6 +272,19 @@ export function boot(win, env) {
     }
     if (!consent.allows("personalization")) S.profile = null;
     saveProfile();
+  }
+
+  // A conversion is a goal the ruleset declares (its names come with the worker's
+  // ready/update, and are remembered on the device for the next first view). Until they
+  // are known, or when the ruleset declares none: "purchase" or a finite value.
+  function isConversion(name, value, props) {
+    if (S.goals && S.goals.size) return S.goals.has(name);
+    return name === "purchase" || (Number.isFinite(value) && props.value != null);
+  }
+  function rememberGoals(list) {
+    if (!Array.isArray(list)) return;
+    S.goals = new Set(list.filter((g) => typeof g === "string"));
+    S.store.set("g", [...S.goals], "personalization");
   }
 
   function saveProfile() { if (S.profile) S.store.set("p", S.profile, "personalization"); }
@@ -421,6 +437,7 @@ export function boot(win, env) {
     const cache = S.store.get("d");
     const hit = cache && cache.e && typeof cache.e === "object" ? cache.e[key] : null;
     if (!hit || !Array.isArray(hit.d)) return false;
+    if (hit.x && typeof hit.x === "object") S.view.dims = hit.x;
     applyDecisions(hit.d, cache.v, "cache", null);
     dbg.instant_ms = performance.now() - t0;
     return true;
@@ -428,7 +445,37 @@ export function boot(win, env) {
 
   function recordExposure(e) {
     if (S.profile) onExposure(S.profile, e.experience, new Date().toISOString());
-    S.events.push("exposure", { experience: e.experience, variant: e.variant, slot: e.slot, props: { view: S.view.id } });
+    // The report's breakdowns (lambdas/models/counters.py Dims.from_props): the device
+    // type and journey stage the decision read, and new or returning (profile visits).
+    const props = { view: S.view.id, ...breakdown() };
+    if (e.scope === false) props.scope = false;
+    S.events.push("exposure", { experience: e.experience, variant: e.variant, slot: e.slot, props });
+  }
+
+  // apply: "dom": a click inside a slot an experience decided (any variant, control
+  // included) sends one `click` per slot per view, for the report's slot clicks.
+  function onClick(ev) {
+    const v = S.view, last = S.last;
+    const target = ev && ev.target;
+    if (!v || !last || last.view !== v.id || !target || typeof target.closest !== "function") return;
+    if (!v.clicked) v.clicked = new Set();
+    for (const d of last.decisions) {
+      if (d.experience == null || d.reason === "holdout" || !d.selector || v.clicked.has(d.slot)) continue;
+      let inside = false;
+      try { inside = !!target.closest(d.selector); } catch { inside = false; }
+      if (!inside) continue;
+      v.clicked.add(d.slot);
+      S.events.push("click", { experience: d.experience, variant: d.variant, name: d.slot, props: { view: v.id } });
+    }
+  }
+
+  function breakdown() {
+    const x = S.view.dims || {};
+    const out = {};
+    if (typeof x.device === "string" && x.device) out.device = x.device;
+    if (typeof x.journey === "string" && x.journey) out.journey = x.journey;
+    if (S.profile) out.returning = (S.profile.visits | 0) >= 2;
+    return out;
   }
 
   // ---- the worker -----------------------------------------------------------
@@ -517,10 +564,12 @@ export function boot(win, env) {
       S.slots = m.slots || {};
       if (S.watchdog) armWatchdog();
       rememberSlots();
+      rememberGoals(m.goals);
     } else if (m.type === P.UPDATE) {
       S.version = m.version;
       S.slots = m.slots || S.slots;
       rememberSlots();
+      rememberGoals(m.goals);
       requestDecision();
     } else if (m.type === P.DECISION) {
       if (m.id !== S.pending) return; // a newer request is on its way
@@ -554,6 +603,8 @@ export function boot(win, env) {
       S.profile.assignments = { ...S.profile.assignments, ...result.assignments };
     }
     S.view.worker_ms = performance.now() - S.view.started;
+    const dims = { device: result.device ?? null, journey: result.journey ?? null };
+    S.view.dims = dims;
     // Exposures first: a redirect experience leaves the page inside applyDecisions.
     S.view.exposures.offer(Array.isArray(result.exposures) ? result.exposures : [], opts.apply === "dom");
     saveProfile();
@@ -567,7 +618,7 @@ export function boot(win, env) {
       // apply: "none" caches no DOM operations: the stub must leave the app's elements alone.
       const nextKey = contextKey(S.view.signals, { consent: S.consent.state, segments: S.segments, profile: S.profile, custom });
       const kept = compact.filter((d) => !(d.content && d.content.redirect));
-      cache.e[nextKey] = { t: Date.now(), d: kept, o: opts.apply === "dom" ? cachedOps(doc, kept) : [] };
+      cache.e[nextKey] = { t: Date.now(), d: kept, o: opts.apply === "dom" ? cachedOps(doc, kept) : [], x: dims };
       const keys = Object.keys(cache.e).sort((a, b) => cache.e[b].t - cache.e[a].t);
       for (const k of keys.slice(MAX_CACHED_CONTEXTS)) delete cache.e[k];
       S.store.set("d", cache, "personalization");

@@ -124,7 +124,11 @@ export interface Consent {
   personalization?: boolean;
 }
 
-/** Props of track(); `value` makes it a conversion, `id`/`quantity`/`items` feed the profile. */
+/**
+ * Props of track(); `value` is a conversion's value (a track whose name is a goal the
+ * ruleset declares is a conversion; before the runtime knows the goals, `purchase` or a
+ * `value` makes one); `id`/`quantity`/`items` feed the profile.
+ */
 export interface TrackProps {
   value?: number;
   id?: string | number;

@@ -44,10 +44,12 @@ ROOT = Path(__file__).resolve().parents[2]
 # A ruleset whose hero depends on the route (/app/a, /app/b), whose banner is the same
 # everywhere, and whose promo fills on desktops (an app that never shows it must record
 # no exposure for it). No consent needed to decide; events still need analytics consent.
+# The holdout withholds every experience (scope all): its experiences are `consent: none`,
+# which the default scope (consent) would leave running for holdout visitors.
 ROUTE_RULESET = f"""
 site: {SITE}
 timezone: UTC
-holdout: 0.05
+holdout: {{share: 0.05, scope: all}}
 slots:
   hero: {{selector: "#hero"}}
   banner: {{selector: "#banner"}}
