@@ -162,7 +162,7 @@ def _held_out(
     counterfactual = Run(
         prepared, run.context, run.profile, run.audience, run.hashes, run.visitor, run.now
     )
-    would = fill_slots(counterfactual, starts, explain=explain and scope_all)
+    would = fill_slots(counterfactual, starts, explain=explain)
     if scope_all:
         in_scope = [d.experience is not None for d in would]
         kept = would
@@ -175,15 +175,16 @@ def _held_out(
     run.high = min(run.high, counterfactual.high)
     decisions: list[Decision] = []
     for decision, held, was in zip(kept, in_scope, would, strict=True):
-        if not held and decision.experience is None and decision.reason != was.reason:
-            # Nothing withheld here: the slot keeps the reason it would have had (not
-            # `consent`, which only this second pass lacked).
-            decision = decision._replace(reason=was.reason)
+        if not held and decision.experience is None:
+            # Nothing withheld here: the slot keeps the reason and the explanation it
+            # would have had outside the holdout (not `consent`, which only this second
+            # pass lacked: telling a consenting visitor otherwise would mislead).
+            decision = was if was.experience is None else decision._replace(reason=was.reason)
         if held and (scope_all or decision.experience is None):
             withheld = prepared.default(decision.slot, "holdout")
             if explain:
                 line = f"{was.experience}: withheld, the visitor is in the global holdout"
-                withheld = withheld._replace(trace=(*decision.trace, line))
+                withheld = withheld._replace(trace=(*was.trace, line))
             decision = withheld
         decisions.append(decision)
     return decisions, any(in_scope)

@@ -142,7 +142,11 @@ def test_holdout_is_the_reason_shown(
     page, _, _ = _open(new_context, visitor=HOLDOUT_VISITOR)
     page.goto(dev_server.url + "/?perso_debug=1")
     wait_for_decision(page)
-    expect(_row(page, "banner")).to_contain_text("holdout")
+    # The slot this consenting visitor would have been personalized in says holdout...
+    expect(_row(page, "cta")).to_contain_text("withheld, the visitor is in the global holdout")
+    # ...and a slot nothing would have matched keeps its own reason, not a consent it has.
+    expect(_row(page, "banner")).to_contain_text("audience failed at language")
+    expect(_row(page, "banner")).not_to_contain_text("not granted")
     expect(page.locator(OVERLAY)).to_contain_text("holdout: visitor is in the 5% global holdout")
 
 

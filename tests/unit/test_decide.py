@@ -452,6 +452,22 @@ def test_consenting_in_the_holdout_keeps_what_needed_no_consent() -> None:
     assert held.assignments == {}
 
 
+def test_a_consenting_holdout_visitor_is_told_the_real_reason() -> None:
+    # Given a visitor who consented, is in the holdout, and matches no audience
+    rs = ruleset(one("promo", audience={"language": "en"}), holdout=1.0)
+    # When the page is explained
+    result = decide(rs, ctx(), {}, NOW, explain=True)
+    # Then the slot says why it kept its default as it would outside the holdout: the
+    # audience, never a consent the visitor has granted (the second, consent-free pass)
+    assert hero(result).reason == "audience"
+    assert any("audience" in line for line in hero(result).trace)
+    assert not any("not granted" in line for line in hero(result).trace)
+    # And a withheld slot shows that it would have matched
+    withheld = decide(rs, ctx(language="en"), {}, NOW, explain=True)
+    assert any("matched" in line for line in hero(withheld).trace)
+    assert any("withheld" in line for line in hero(withheld).trace)
+
+
 def test_the_holdout_counts_a_view_only_when_something_was_withheld() -> None:
     rs = ruleset(one("promo", audience={"language": "en"}), holdout=1.0)
     nothing = decide(rs, ctx(), {}, NOW)  # promo would not match this visitor
