@@ -13,6 +13,9 @@ once, here, at the boundary:
   JSON (`Result.to_dict()` with each decision's slot `selector` and
   `hide_until_decided` added, so the page needs no second lookup, and the context's
   `device` type, which the page's exposures carry for the report's breakdowns).
+  A `forced` signal (`"exp:variant,..."`, the page's `?perso_force=`) is passed to
+  `decide_signals(..., forced=)`: those slots come out with reason `forced` and no
+  exposure (`edge.decide._force`).
 
 Everything except `_to_bytes`'s JsProxy branch runs under plain CPython, which is how
 tests/unit/test_bridge.py covers it.
@@ -30,7 +33,7 @@ from typing import Any
 
 from edge import artifact as _artifact
 from edge.context import parse_time
-from edge.decide import HOLDOUT_EXPERIENCE, decide, decide_signals
+from edge.decide import HOLDOUT_EXPERIENCE, decide, decide_signals, parse_forced
 from edge.model import Ruleset
 
 __all__ = [
@@ -138,7 +141,13 @@ def decide_json(signals_json: str, profile_json: str, now_iso: str) -> str:
         now = _now(now_iso)
     except (TypeError, ValueError) as exc:
         return json.dumps({"ok": False, "error": str(exc)})
-    context, decided = decide_signals(ruleset, signals, profile, now)
+    # `?perso_force=exp:variant,...` as the page read it (a QA override, never counted).
+    raw_forced = signals.pop("forced", None)
+    forced = parse_forced(raw_forced) if raw_forced else None
+    if forced:
+        context, decided = decide_signals(ruleset, signals, profile, now, forced=forced)
+    else:
+        context, decided = decide_signals(ruleset, signals, profile, now)
     result = decided.to_dict()
     # The device type the context read, for the exposures' breakdown (with `journey`).
     device = context.get("device")

@@ -20,14 +20,16 @@ turns every slot into its default with reason "error". Details: docs/notes/decid
 
 Owns the entry points (`_decide`: `decide`, `decide_signals` for raw signals), the
 slot loop and its one walk over candidates (`_walk`), the ruleset prepared once and
-its caches (`_prepare`), frequency caps (`_caps`), content filling and recommend lists
-(`_content`), explain's words (`_explain`) and what comes out (`_result`). Imports
-`edge.conditions`, `edge.bucketing`, `edge.context`, `edge.model` and `edge.types`.
+its caches (`_prepare`), frequency caps (`_caps`), QA overrides (`_force`), content
+filling and recommend lists (`_content`), explain's words (`_explain`) and what comes
+out (`_result`). Imports `edge.conditions`, `edge.bucketing`, `edge.context`,
+`edge.model` and `edge.types`.
 """
 
 from __future__ import annotations
 
 from edge.decide._decide import decide, decide_signals, decide_unguarded
+from edge.decide._force import parse_forced
 from edge.decide._result import HOLDOUT_EXPERIENCE, HOLDOUT_VARIANT, REASONS, Decision, Result
 
 __all__ = [
@@ -39,4 +41,5 @@ __all__ = [
     "decide",
     "decide_signals",
     "decide_unguarded",
+    "parse_forced",
 ]

@@ -16,11 +16,13 @@ on a view where something was withheld, so lift can be measured.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from edge import bucketing
 from edge.context import build_context
+from edge.decide._force import apply_forced
 from edge.decide._prepare import PreparedRuleset, prepare, profile_key, visitor_id
 from edge.decide._result import HOLDOUT_EXPERIENCE, HOLDOUT_VARIANT, Decision, Result
 from edge.decide._run import Run
@@ -45,14 +47,20 @@ def decide(
     now: datetime,
     *,
     explain: bool = False,
+    forced: Mapping[str, str] | None = None,
 ) -> Result:
-    """Decide every slot of `ruleset` for this context, profile and moment."""
+    """Decide every slot of `ruleset` for this context, profile and moment.
+
+    `forced` (experience id -> variant id, a QA override) fills each named
+    experience's slot with that variant, skipping every step of the walk, the holdout
+    and the exposure: see `edge.decide._force`.
+    """
     if not isinstance(ruleset, Ruleset):
         raise TypeError(f"decide() needs an edge.model.Ruleset, not {type(ruleset).__name__}")
     if not isinstance(now, datetime):
         raise TypeError(f"decide() needs `now` as a datetime, not {type(now).__name__}")
     try:
-        return decide_unguarded(ruleset, context, profile, now, explain=explain)
+        return decide_unguarded(ruleset, context, profile, now, explain=explain, forced=forced)
     except Exception as exc:  # the page must still render: every slot gets its default
         trace = (f"decide failed ({type(exc).__name__}: {exc}); defaults shown",) if explain else ()
         decisions = [Decision(slot, None, None, None, "error", trace) for slot in ruleset.slots]
@@ -66,6 +74,7 @@ def decide_signals(
     now: datetime,
     *,
     explain: bool = False,
+    forced: Mapping[str, str] | None = None,
 ) -> tuple[Attributes, Result]:
     """`decide` on a page's raw signals, as the browser worker and `perso simulate` do:
     the context built from them (DESIGN §4), and the result.
@@ -75,7 +84,10 @@ def decide_signals(
     """
     context = build_context(signals, profile=profile, now=now)
     consented = context.get("consent", {}).get("personalization") is True
-    return context, decide(ruleset, context, profile if consented else {}, now, explain=explain)
+    decided = decide(
+        ruleset, context, profile if consented else {}, now, explain=explain, forced=forced
+    )
+    return context, decided
 
 
 def decide_unguarded(
@@ -85,6 +97,7 @@ def decide_unguarded(
     now: datetime,
     *,
     explain: bool = False,
+    forced: Mapping[str, str] | None = None,
 ) -> Result:
     """`decide` without its safety net (so tests see any bug instead of defaults)."""
     prepared = prepare(ruleset)
@@ -97,7 +110,8 @@ def decide_unguarded(
     # A context seen for the first time (a new page, the minute moved on) cannot be in
     # the result cache: its JSON key, the profile's, the store and the copy are only
     # paid from the second sight on (a repeat view), where they save the whole decision.
-    parts = profile_key(prof) if key is not None and not explain else None
+    # A forced (QA) result is never read from nor stored in the result cache.
+    parts = profile_key(prof) if key is not None and not explain and not forced else None
     whole = None if parts is None else f"{key}\x00{parts}"
     if whole is not None:
         cached = prepared.results.get(whole)
@@ -132,6 +146,8 @@ def decide_unguarded(
         decisions = fill_slots(run, starts, explain=explain)
         result = Result(decisions, run.exposures, run.assignments, journey, tuple(page_trace))
         low, high = run.low, run.high
+    if forced:
+        return apply_forced(run, result, forced)
     if whole is not None:
         prepared.results[whole] = (low, high, result)
         return _copy(result)

@@ -28,6 +28,7 @@ REASONS = (
     "coverage",
     "no_recommendations",
     "error",
+    "forced",  # a QA override (?perso_force=...), edge.decide._force
 )
 
 

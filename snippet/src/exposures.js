@@ -9,11 +9,11 @@ const HOLDOUT = { experience: "__holdout__", variant: "holdout", slot: null };
 
 // The exposures a list of decisions implies, for decisions replayed from the device
 // cache (which keeps no exposure list): one per slot an experience filled (a control
-// variant too), and the holdout's marker on a view the holdout counts (a slot withheld,
+// variant too; never a QA-forced one), and the holdout's marker on a view the holdout counts (a slot withheld,
 // or the worker's `holdout` flag): a holdout visitor keeps the experiences outside the
 // holdout's scope (`consent: none` by default).
 export function exposuresOf(decisions) {
-  const list = decisions.filter((d) => d.experience != null)
+  const list = decisions.filter((d) => d.experience != null && d.reason !== "forced")
     .map((d) => (d.scope === false
       ? { experience: d.experience, variant: d.variant, slot: d.slot, scope: false }
       : { experience: d.experience, variant: d.variant, slot: d.slot }));

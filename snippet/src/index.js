@@ -25,6 +25,9 @@ import { openWorker } from "./worker-client.js";
 const MAX_CACHED_CONTEXTS = 20;
 const REDIRECT_MARK = "perso_rd";
 const DEBUG_MARK = /[?&]perso_debug=1(&|$)/;
+// QA: ?perso_force=experience:variant[,...] forces variants (edge/decide/_force.py);
+// those slots come back with reason "forced" and no exposure, and are never cached.
+const FORCE_MARK = /[?&]perso_force=([^&#]*)/;
 const APPLY = ["dom", "none"];
 const PUBLIC_EVENTS = ["decision", "ready", "state"];
 const PROFILE_TRACKS = new Set(["add_to_cart", "remove_from_cart", "purchase", "view_item"]);
@@ -460,7 +463,7 @@ export function boot(win, env) {
     if (!v || !last || last.view !== v.id || !target || typeof target.closest !== "function") return;
     if (!v.clicked) v.clicked = new Set();
     for (const d of last.decisions) {
-      if (d.experience == null || d.reason === "holdout" || !d.selector || v.clicked.has(d.slot)) continue;
+      if (d.experience == null || d.reason === "holdout" || d.reason === "forced" || !d.selector || v.clicked.has(d.slot)) continue;
       let inside = false;
       try { inside = !!target.closest(d.selector); } catch { inside = false; }
       if (!inside) continue;
@@ -546,6 +549,8 @@ export function boot(win, env) {
         consent: { analytics: c.analytics, personalization: c.personalization },
         segments: S.segments, custom: { ...custom }, visitor_id: S.visitorId,
       };
+      const force = FORCE_MARK.exec(win.location.search);
+      if (force) { try { signals.forced = decodeURIComponent(force[1]); } catch { signals.forced = force[1]; } }
       S.pending = ++S.seq;
       w.post({ type: P.DECIDE, id: S.pending, signals, profile: S.profile || {}, now: new Date().toISOString() });
       if (!S.watchdog) armWatchdog(); // an earlier request's deadline stands
@@ -609,7 +614,7 @@ export function boot(win, env) {
     S.view.exposures.offer(Array.isArray(result.exposures) ? result.exposures : [], opts.apply === "dom");
     saveProfile();
     applyDecisions(compact, version, "worker", result);
-    if (S.consent.allows("personalization") && version) {
+    if (S.consent.allows("personalization") && version && !list.some((d) => d.reason === "forced")) {
       let cache = S.store.get("d");
       if (!cache || cache.v !== version || typeof cache.e !== "object") cache = { v: version, e: {} };
       // Redirects are never replayed from the cache: a stale one would move the visitor.

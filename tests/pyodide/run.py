@@ -57,6 +57,7 @@ EDGE_TESTS = (
     "tests/unit/test_artifact.py",
     "tests/unit/test_conditions_extra.py",
     "tests/unit/test_decide_fuzz.py",
+    "tests/unit/test_decide_forced.py",
 )
 # Tests of edge modules that deliberately stay on CPython, each with its reason
 # (none at present: the bridge's IN_PYODIDE test runs in both).
