@@ -54,13 +54,8 @@ def configure_site(
     retention_days: int | None = None,
 ) -> None:
     """Write `S#<site>/CONFIG`; the API key is stored only as its sha256."""
-    item: dict[str, Any] = {"pk": f"S#{site}", "sk": "CONFIG", "site": site, "origins": origins}
-    if api_key:
-        item["api_key_sha256"] = hashlib.sha256(api_key.encode()).hexdigest()
-    if retention_days:
-        item["retention_days"] = retention_days
-    store.put_item(item)
-    store.forget_sites()
+    item: dict[str, Any] = {"pk": f"S#{site}", "sk": "CONFIG", "site": site}
+    _write_site(store, item, origins=origins, api_key=api_key, retention_days=retention_days)
 
 
 def read_site(store: Store, site: str) -> dict[str, Any] | None:
@@ -80,7 +75,21 @@ def update_site(
     item = read_site(store, site)
     if item is None:
         return None
-    item = dict(item)
+    return _write_site(
+        store, dict(item), origins=origins, api_key=api_key, retention_days=retention_days
+    )
+
+
+def _write_site(
+    store: Store,
+    item: dict[str, Any],
+    *,
+    origins: list[str] | None,
+    api_key: str | None,
+    retention_days: int | None,
+) -> dict[str, Any]:
+    # The one place a site's config is written: the key only as its sha256, and the
+    # API's cached view of the sites dropped so the change applies at once.
     if origins is not None:
         item["origins"] = origins
     if api_key:
