@@ -16,10 +16,14 @@ True
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 from infra.cdk.constants import OUTPUT_BUCKET, OUTPUT_DISTRIBUTION, OUTPUT_TABLE
 from infra.cli.errors import CommandError
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from lambdas.dal.store import Store
 
 __all__ = [
+    "Options",
     "Target",
     "Where",
     "aws_errors",
@@ -39,6 +44,7 @@ __all__ = [
     "resolve_target",
     "running_dev",
     "stack_outputs",
+    "with_options",
 ]
 
 _REFUSED = {
@@ -65,6 +71,96 @@ class Target:
     endpoint_url: str | None
     region: str | None
     credentials: tuple[str, str] | None = None  # None: the caller's own (AWS)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The shared options of a command (`with_options`); resolved on demand, so a command
+    checks its own arguments first."""
+
+    target: Where | None = None
+    bucket: str | None = None
+    distribution: str | None = None
+    table: str | None = None
+    stack: str | None = None
+    endpoint_url: str | None = None
+    region: str | None = None
+    yes: bool = False
+    as_json: bool = False
+
+    def cdn(self) -> S3Cdn:
+        """The CDN bucket of `--target` (credential and region problems as one sentence)."""
+        with aws_errors():
+            return make_cdn(
+                resolve_target(
+                    target=self.target,
+                    bucket=self.bucket,
+                    distribution=self.distribution,
+                    stack=self.stack,
+                    endpoint_url=self.endpoint_url,
+                    region=self.region,
+                )
+            )
+
+    def store(self) -> Store:
+        """The perso table of `--target`."""
+        return make_store(
+            target=self.target,
+            table=self.table,
+            stack=self.stack,
+            endpoint_url=self.endpoint_url,
+            region=self.region,
+        )
+
+
+def option(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    """One shared Typer option, for `with_options`."""
+    return inspect.Parameter(
+        name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation
+    )
+
+
+TARGET_HELP = (
+    "local: the running `perso dev`; aws: a deployed stack "
+    "(default: aws with --bucket/--stack, else local)."
+)
+TargetOpt = Annotated[Where | None, typer.Option("--target", help=TARGET_HELP)]
+BucketOpt = Annotated[str | None, typer.Option("--bucket", help="--target aws: the CDN bucket.")]
+DistributionOpt = Annotated[
+    str | None, typer.Option("--distribution", help="CloudFront distribution id to invalidate.")
+]
+EndpointOpt = Annotated[
+    str | None, typer.Option("--endpoint-url", help="--target aws: another AWS endpoint.")
+]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def with_options(
+    *shared: inspect.Parameter,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Append the `shared` options to a command's own parameters; the command receives them
+    as one `options: Options`."""
+
+    def decorate(body: Callable[..., None]) -> Callable[..., None]:
+        own = [
+            p
+            for p in inspect.signature(body, eval_str=True).parameters.values()
+            if p.name != "options"
+        ]
+
+        @functools.wraps(body)
+        def command(**kwargs: Any) -> None:
+            options = Options(**{p.name: kwargs.pop(p.name) for p in shared})
+            body(**kwargs, options=options)
+
+        params = [*own, *shared]
+        del command.__wrapped__  # Typer reads the signature below
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        return command
+
+    return decorate
 
 
 def running_dev() -> DevEndpoints:

@@ -40,13 +40,20 @@ import typer
 from edge.compiler import compile_file, compile_text
 from infra.cli._diff import experience_diff, ruleset_diff
 from infra.cli._target import (
+    BucketOpt,
+    DistributionOpt,
+    EndpointOpt,
+    Options,
+    RegionOpt,
     Target,
-    Where,
+    TargetOpt,
+    YesOpt,
     aws_errors,
     aws_problem,
-    make_cdn,
+    option,
     resolve_target,
     stack_outputs,
+    with_options,
 )
 from infra.cli.errors import CommandError
 from lambdas.logic.publish import (
@@ -68,49 +75,30 @@ __all__ = ["Target", "register", "resolve_target", "stack_outputs"]
 _SITE = re.compile(r"[a-z0-9-]{1,64}")
 
 
-WhereOpt = Annotated[
-    Where | None,
-    typer.Option(
-        "--target",
-        help="local: the running `perso dev`; aws: a deployed stack "
-        "(default: aws with --bucket/--stack, else local).",
-    ),
-]
-BucketOpt = Annotated[str | None, typer.Option("--bucket", help="--target aws: the CDN bucket.")]
-DistributionOpt = Annotated[
-    str | None, typer.Option("--distribution", help="CloudFront distribution id to invalidate.")
-]
-StackOpt = Annotated[
-    str | None, typer.Option("--stack", help="--target aws: read bucket and distribution here.")
-]
-EndpointOpt = Annotated[
-    str | None, typer.Option("--endpoint-url", help="--target aws: another AWS endpoint.")
-]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 SiteArg = Annotated[str, typer.Argument(help="The site id.")]
+FileArg = Annotated[Path, typer.Argument(help="The ruleset YAML file.")]
 
-
-def _where(
-    target: Where | None,
-    bucket: str | None,
-    distribution: str | None,
-    stack: str | None,
-    endpoint_url: str | None,
-    region: str | None,
-) -> S3Cdn:
-    with aws_errors():
-        return make_cdn(
-            resolve_target(
-                target=target,
-                bucket=bucket,
-                distribution=distribution,
-                stack=stack,
-                endpoint_url=endpoint_url,
-                region=region,
-            )
-        )
+_TARGET = option("target", TargetOpt)
+_YES = option("yes", YesOpt, False)
+_BUCKET = option("bucket", BucketOpt)
+_DISTRIBUTION = option("distribution", DistributionOpt)
+_STACK = option(
+    "stack",
+    Annotated[
+        str | None,
+        typer.Option("--stack", help="--target aws: read bucket and distribution here."),
+    ],
+)
+_TAIL = (
+    _STACK,
+    option("endpoint_url", EndpointOpt),
+    option("region", RegionOpt),
+    option(
+        "as_json", Annotated[bool, typer.Option("--json", help="Print the result as JSON.")], False
+    ),
+)
+_READ = with_options(_TARGET, _BUCKET, *_TAIL)  # diff, history
+_WRITE = with_options(_TARGET, _YES, _BUCKET, _DISTRIBUTION, *_TAIL)  # asks first
 
 
 @contextmanager
@@ -191,21 +179,18 @@ def _show(lines: list[str], paused: list[str]) -> None:
         typer.echo(f"(paused, left out until `perso resume`: {', '.join(paused)})")
 
 
+@_READ
 def diff(
-    file: Annotated[Path, typer.Argument(help="The ruleset YAML file.")],
-    target: WhereOpt = None,
-    bucket: BucketOpt = None,
-    stack: StackOpt = None,
-    endpoint_url: EndpointOpt = None,
-    region: RegionOpt = None,
-    as_json: JsonOpt = False,
+    file: FileArg,
+    *,
+    options: Options,
 ) -> None:
     """Show what deploying FILE would change against the live ruleset; writes nothing."""
     ruleset = _compile(file)
-    cdn = _where(target, bucket, None, stack, endpoint_url, region)
+    cdn = options.cdn()
     with _sentences():
         lines, paused = _changes(cdn, ruleset)
-    if as_json:
+    if options.as_json:
         typer.echo(json.dumps({"site": ruleset.site, "changes": lines, "paused": paused}))
     elif lines:
         _show(lines, paused)
@@ -213,37 +198,32 @@ def diff(
         typer.echo(f"{ruleset.site}: no changes against the live ruleset")
 
 
+@_WRITE
 def deploy(
-    file: Annotated[Path, typer.Argument(help="The ruleset YAML file.")],
-    target: WhereOpt = None,
-    yes: YesOpt = False,
-    bucket: BucketOpt = None,
-    distribution: DistributionOpt = None,
-    stack: StackOpt = None,
-    endpoint_url: EndpointOpt = None,
-    region: RegionOpt = None,
-    as_json: JsonOpt = False,
+    file: FileArg,
+    *,
+    options: Options,
 ) -> None:
     """Compile a ruleset, show the diff, confirm, publish: artifact first, pointer last."""
     ruleset = _compile(file)
-    cdn = _where(target, bucket, distribution, stack, endpoint_url, region)
+    cdn = options.cdn()
     site = ruleset.site
     with _sentences():
         lines, paused = _changes(cdn, ruleset)
         pinned = cdn.get_pin(site) is not None
     if not lines and not pinned:
         message = f"{site} is unchanged; nothing written"
-        typer.echo(json.dumps({"site": site, "changed": False}) if as_json else message)
+        typer.echo(json.dumps({"site": site, "changed": False}) if options.as_json else message)
         return
-    if not as_json:
+    if not options.as_json:
         _show(lines or ["(same rules; clears the rollback's pin)"], paused)
-    _confirm(f"Deploy these changes to {site}?", yes=yes)
+    _confirm(f"Deploy these changes to {site}?", yes=options.yes)
     source = file.read_text(encoding="utf-8")
     with _sentences():
         outcome = deploy_ruleset(
             ruleset, cdn=cdn, now=datetime.now(UTC), source=source, by=_by("deploy")
         )
-    if as_json:
+    if options.as_json:
         typer.echo(json.dumps({**outcome.to_dict(), "changes": lines}, sort_keys=True))
     elif outcome.changed:
         typer.echo(
@@ -254,18 +234,15 @@ def deploy(
         typer.echo(f"{outcome.site} is unchanged (version {outcome.version}); nothing written")
 
 
+@_READ
 def history(
     site: SiteArg,
-    target: WhereOpt = None,
-    bucket: BucketOpt = None,
-    stack: StackOpt = None,
-    endpoint_url: EndpointOpt = None,
-    region: RegionOpt = None,
-    as_json: JsonOpt = False,
+    *,
+    options: Options,
 ) -> None:
     """List the published versions, newest first: when, by which command, the sha256."""
     _check_site(site)
-    cdn = _where(target, bucket, None, stack, endpoint_url, region)
+    cdn = options.cdn()
     with _sentences():
         entries = cdn.history(site)
         live = (cdn.get_pointer(site) or {}).get("sha256")
@@ -273,7 +250,7 @@ def history(
     if not entries:
         raise CommandError(f"site {site!r} has no published history.")
     rows = _history_rows(entries, live)
-    if as_json:
+    if options.as_json:
         typer.echo(json.dumps({"site": site, "versions": rows, "pinned": pin}, sort_keys=True))
         return
     for row in rows:
@@ -305,27 +282,22 @@ def _history_rows(entries: list[dict[str, Any]], live: object) -> list[dict[str,
     return rows
 
 
+@_WRITE
 def rollback(
     site: SiteArg,
     to: Annotated[
         str | None, typer.Option("--to", help="Version or sha256 (default: the previous one).")
     ] = None,
-    target: WhereOpt = None,
-    yes: YesOpt = False,
-    bucket: BucketOpt = None,
-    distribution: DistributionOpt = None,
-    stack: StackOpt = None,
-    endpoint_url: EndpointOpt = None,
-    region: RegionOpt = None,
-    as_json: JsonOpt = False,
+    *,
+    options: Options,
 ) -> None:
     """Point latest.json back at an earlier version and pin it until the next deploy."""
     _check_site(site)
-    cdn = _where(target, bucket, distribution, stack, endpoint_url, region)
-    _confirm(f"Roll {site} back to {to or 'the previous version'}?", yes=yes)
+    cdn = options.cdn()
+    _confirm(f"Roll {site} back to {to or 'the previous version'}?", yes=options.yes)
     with _sentences():
         outcome = rollback_site(site, cdn=cdn, now=datetime.now(UTC), to=to, by=_by("rollback"))
-    if as_json:
+    if options.as_json:
         typer.echo(json.dumps(outcome.to_dict(), sort_keys=True))
     elif outcome.changed:
         typer.echo(f"rolled back {site} to version {outcome.version}; pinned until the next deploy")
@@ -333,55 +305,44 @@ def rollback(
         typer.echo(f"{site} is already at version {outcome.version}; pinned until the next deploy")
 
 
-def _pause(site: str, experience: str, *, paused: bool, cdn: S3Cdn, as_json: bool) -> None:
+def _pause(site: str, experience: str, *, paused: bool, options: Options) -> None:
+    """`pause` (paused) or `resume`: check, resolve, confirm, write."""
+    _check_site(site)
+    cdn = options.cdn()
+    state = "off on {} now" if paused else "back on on {}"
+    _confirm(f"Turn {experience} {state.format(site)}?", yes=options.yes)
     command = "pause" if paused else "resume"
     with _sentences():
         outcome = set_paused(
             site, experience, paused=paused, cdn=cdn, now=datetime.now(UTC), by=_by(command)
         )
-    if as_json:
+    if options.as_json:
         typer.echo(json.dumps(outcome.to_dict(), sort_keys=True))
         return
     state = "paused" if paused else "resumed"
     typer.echo(f"{state} {experience} on {site}: version {outcome.version} is live")
 
 
+@_WRITE
 def pause(
     site: SiteArg,
     experience: Annotated[str, typer.Argument(help="The experience id to turn off.")],
-    target: WhereOpt = None,
-    yes: YesOpt = False,
-    bucket: BucketOpt = None,
-    distribution: DistributionOpt = None,
-    stack: StackOpt = None,
-    endpoint_url: EndpointOpt = None,
-    region: RegionOpt = None,
-    as_json: JsonOpt = False,
+    *,
+    options: Options,
 ) -> None:
     """Turn one experience off at once (visitors see the defaults), without editing the YAML."""
-    _check_site(site)
-    cdn = _where(target, bucket, distribution, stack, endpoint_url, region)
-    _confirm(f"Turn {experience} off on {site} now?", yes=yes)
-    _pause(site, experience, paused=True, cdn=cdn, as_json=as_json)
+    _pause(site, experience, paused=True, options=options)
 
 
+@_WRITE
 def resume(
     site: SiteArg,
     experience: Annotated[str, typer.Argument(help="The paused experience id.")],
-    target: WhereOpt = None,
-    yes: YesOpt = False,
-    bucket: BucketOpt = None,
-    distribution: DistributionOpt = None,
-    stack: StackOpt = None,
-    endpoint_url: EndpointOpt = None,
-    region: RegionOpt = None,
-    as_json: JsonOpt = False,
+    *,
+    options: Options,
 ) -> None:
     """Turn a paused experience back on."""
-    _check_site(site)
-    cdn = _where(target, bucket, distribution, stack, endpoint_url, region)
-    _confirm(f"Turn {experience} back on on {site}?", yes=yes)
-    _pause(site, experience, paused=False, cdn=cdn, as_json=as_json)
+    _pause(site, experience, paused=False, options=options)
 
 
 def register(app: typer.Typer) -> None:

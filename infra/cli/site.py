@@ -21,11 +21,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from infra.cli._target import Where, aws_errors, aws_problem, make_store
+from infra.cli._target import (
+    EndpointOpt,
+    Options,
+    RegionOpt,
+    Where,
+    aws_errors,
+    aws_problem,
+    option,
+    with_options,
+)
 from infra.cli.errors import CommandError
 
 if TYPE_CHECKING:
-    from lambdas.dal.store import Store
+    pass
 
 __all__ = ["register"]
 
@@ -46,19 +55,30 @@ RotateOpt = Annotated[
 RetentionOpt = Annotated[
     int | None, typer.Option("--retention", help="Days events and profiles are kept.")
 ]
-WhereOpt = Annotated[
-    Where | None,
-    typer.Option("--target", help="local: the running `perso dev`; aws: a deployed stack."),
-]
-TableOpt = Annotated[str | None, typer.Option("--table", help="--target aws: the table.")]
-StackOpt = Annotated[
-    str | None, typer.Option("--stack", help="--target aws: read the table from this stack.")
-]
-EndpointOpt = Annotated[
-    str | None, typer.Option("--endpoint-url", help="--target aws: another AWS endpoint.")
-]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the config as JSON.")]
+_SHARED = with_options(
+    option(
+        "target",
+        Annotated[
+            Where | None,
+            typer.Option("--target", help="local: the running `perso dev`; aws: a deployed stack."),
+        ],
+    ),
+    option(
+        "table", Annotated[str | None, typer.Option("--table", help="--target aws: the table.")]
+    ),
+    option(
+        "stack",
+        Annotated[
+            str | None,
+            typer.Option("--stack", help="--target aws: read the table from this stack."),
+        ],
+    ),
+    option("endpoint_url", EndpointOpt),
+    option("region", RegionOpt),
+    option(
+        "as_json", Annotated[bool, typer.Option("--json", help="Print the config as JSON.")], False
+    ),
+)
 
 
 @contextmanager
@@ -86,18 +106,6 @@ def _checked(site: str, origins: list[str] | None, retention: int | None) -> lis
     return list(dict.fromkeys(origins)) if origins else None
 
 
-def _store(
-    target: Where | None,
-    table: str | None,
-    stack: str | None,
-    endpoint_url: str | None,
-    region: str | None,
-) -> Store:
-    return make_store(
-        target=target, table=table, stack=stack, endpoint_url=endpoint_url, region=region
-    )
-
-
 def _print(item: dict[str, Any], *, as_json: bool, key: str | None, verb: str) -> None:
     origin_list = [str(o) for o in item.get("origins") or []]
     view: dict[str, Any] = {
@@ -121,16 +129,13 @@ def _print(item: dict[str, Any], *, as_json: bool, key: str | None, verb: str) -
 
 
 @app.command("add")
+@_SHARED
 def add(
     site: SiteArg,
     origin: OriginOpt = None,
     retention: RetentionOpt = None,
-    target: WhereOpt = None,
-    table: TableOpt = None,
-    stack: StackOpt = None,
-    endpoint_url: EndpointOpt = None,
-    region: RegionOpt = None,
-    as_json: JsonOpt = False,
+    *,
+    options: Options,
 ) -> None:
     """Add a site with its allowed origins; prints its new ingest API key once."""
     from lambdas.dal import admin
@@ -138,50 +143,44 @@ def add(
     origins = _checked(site, origin, retention)
     if not origins:
         raise CommandError("a new site needs at least one --origin scheme://host[:port].")
-    store = _store(target, table, stack, endpoint_url, region)
+    store = options.store()
     key = secrets.token_urlsafe(24)
     with _sentences():
         if admin.read_site(store, site) is not None:
             raise CommandError(f"site {site!r} already exists; change it with `perso site set`.")
         admin.configure_site(store, site, origins=origins, api_key=key, retention_days=retention)
         item = admin.read_site(store, site) or {}
-    _print(item, as_json=as_json, key=key, verb="added ")
+    _print(item, as_json=options.as_json, key=key, verb="added ")
 
 
 @app.command("show")
+@_SHARED
 def show(
     site: SiteArg,
-    target: WhereOpt = None,
-    table: TableOpt = None,
-    stack: StackOpt = None,
-    endpoint_url: EndpointOpt = None,
-    region: RegionOpt = None,
-    as_json: JsonOpt = False,
+    *,
+    options: Options,
 ) -> None:
     """Show a site's allowed origins, retention and whether it has an API key."""
     from lambdas.dal import admin
 
     _checked(site, None, None)
-    store = _store(target, table, stack, endpoint_url, region)
+    store = options.store()
     with _sentences():
         item = admin.read_site(store, site)
     if item is None:
         raise CommandError(f"site {site!r} is not configured; add it with `perso site add`.")
-    _print(item, as_json=as_json, key=None, verb="")
+    _print(item, as_json=options.as_json, key=None, verb="")
 
 
 @app.command("set")
+@_SHARED
 def set_(
     site: SiteArg,
     origin: OriginOpt = None,
     api_key_rotate: RotateOpt = False,
     retention: RetentionOpt = None,
-    target: WhereOpt = None,
-    table: TableOpt = None,
-    stack: StackOpt = None,
-    endpoint_url: EndpointOpt = None,
-    region: RegionOpt = None,
-    as_json: JsonOpt = False,
+    *,
+    options: Options,
 ) -> None:
     """Change a site: --origin (replaces the list), --api-key-rotate, --retention."""
     from lambdas.dal import admin
@@ -189,7 +188,7 @@ def set_(
     origins = _checked(site, origin, retention)
     if origins is None and not api_key_rotate and retention is None:
         raise CommandError("nothing to change: give --origin, --api-key-rotate or --retention.")
-    store = _store(target, table, stack, endpoint_url, region)
+    store = options.store()
     key = secrets.token_urlsafe(24) if api_key_rotate else None
     with _sentences():
         item = admin.update_site(
@@ -197,7 +196,7 @@ def set_(
         )
     if item is None:
         raise CommandError(f"site {site!r} is not configured; add it with `perso site add`.")
-    _print(item, as_json=as_json, key=key, verb="changed ")
+    _print(item, as_json=options.as_json, key=key, verb="changed ")
 
 
 def register(root: typer.Typer) -> None:
