@@ -271,3 +271,52 @@ def serve_ruleset(context: Any, data: bytes, *, sha256: str | None = None) -> st
         ),
     )
     return path
+
+
+def fixed_experience(
+    exp_id: str, slot: str, content: dict[str, Any], *, audience: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A single-variant experience in the model's dict form (no compiler), for everyone
+    unless `audience` narrows it."""
+    return {
+        "id": exp_id,
+        "slot": slot,
+        "priority": 1000,
+        "audience": audience or {},
+        "schedule": {"start": None, "end": None},
+        "frequency": None,
+        "consent": "none",
+        "allocation": "fixed",
+        "goals": [],
+        "coverage": 1.0,
+        "variants": [{"id": "only", "weight": 1.0, "content": content}],
+    }
+
+
+def demo_ruleset_data() -> dict[str, Any]:
+    """The compiled demo ruleset as a dict, for a test to tamper with."""
+    from edge.compiler import compile_file
+
+    ruleset = compile_file(ROOT / "examples" / "demo-shop.yaml").ruleset
+    assert ruleset is not None
+    return ruleset.to_dict()
+
+
+def encode_ruleset_data(data: dict[str, Any]) -> bytes:
+    """Artifact bytes for a ruleset dict, bypassing the compiler's checks."""
+    from edge.artifact import encode
+    from edge.model import Ruleset
+
+    return encode(Ruleset.from_dict(data)).data
+
+
+def open_as_returning_visitor(
+    new_context: Any, url: str, **context_options: Any
+) -> tuple[Any, Any, dict[str, Any]]:
+    """A consenting returning visitor's context and page, opened on `url` once decided:
+    (context, page, the decision record)."""
+    context = new_context(**context_options)
+    seed_returning_visitor(context)
+    page = context.new_page()
+    page.goto(url)
+    return context, page, wait_for_decision(page)

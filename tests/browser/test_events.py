@@ -13,25 +13,18 @@ from typing import Any
 import pytest
 
 from infra.local.devserver import DevServer, local_api
+from tests.browser._pages import wait_until
 from tests.browser._support import (
     IPHONE,
     RecordingApi,
     RecordingProxy,
     events_in,
+    open_as_returning_visitor,
     seed_returning_visitor,
     wait_for_decision,
 )
 
 CLICKS = 3
-
-
-def _wait_until(page: Any, check: Callable[[], bool], *, timeout_ms: int, what: str) -> None:
-    waited = 0
-    while not check():
-        if waited >= timeout_ms:
-            raise AssertionError(f"timed out after {timeout_ms} ms waiting for {what}")
-        page.wait_for_timeout(250)
-        waited += 250
 
 
 def _offline_round_trip(
@@ -41,10 +34,10 @@ def _offline_round_trip(
     page = context.new_page()
     page.goto(dev_server.url + "/product.html?id=bag-01")
     wait_for_decision(page)
-    _wait_until(
-        page,
+    wait_until(
         lambda: any(e.get("type") == "page_view" for e in events()),
-        timeout_ms=15_000,
+        page=page,
+        timeout=15,
         what="the page view to be sent while online",
     )
 
@@ -58,10 +51,10 @@ def _offline_round_trip(
         "() => (JSON.parse(localStorage.getItem('perso:demo-shop:q') || '[]')).length"
     )
     context.set_offline(False)
-    _wait_until(
-        page,
+    wait_until(
         lambda: sum(e.get("name") == "add_to_cart" for e in events()) >= CLICKS,
-        timeout_ms=30_000,
+        page=page,
+        timeout=30,
         what="the queued add_to_cart events after reconnecting",
     )
     page.wait_for_timeout(2_500)  # room for a duplicate to show up, if there were one
@@ -127,11 +120,9 @@ def test_offline_events_survive_a_page_exit_and_are_delivered_once(
     new_context: Any, dev_server: DevServer, api: RecordingApi
 ) -> None:
     # Given a consenting visitor whose network drops on a product page
-    context = new_context(**IPHONE, locale="en-US")
-    seed_returning_visitor(context)
-    page = context.new_page()
-    page.goto(dev_server.url + "/product.html?id=bag-01")
-    wait_for_decision(page)
+    context, page, _ = open_as_returning_visitor(
+        new_context, dev_server.url + "/product.html?id=bag-01", **IPHONE, locale="en-US"
+    )
     context.set_offline(True)
     for _ in range(CLICKS):
         page.click("#add-to-cart")
@@ -155,10 +146,10 @@ def test_offline_events_survive_a_page_exit_and_are_delivered_once(
     # and comes back online on a new view
     context.set_offline(False)
     page.goto(dev_server.url + "/")
-    _wait_until(
-        page,
+    wait_until(
         lambda: {str(e.get("id")) for e in api.events()} >= set(queued_ids),
-        timeout_ms=30_000,
+        page=page,
+        timeout=30,
         what="the events queued offline before the page exit",
     )
     page.wait_for_timeout(2_500)  # room for a duplicate to show up, if there were one
@@ -193,10 +184,10 @@ def test_demo_view_and_purchase_carry_the_ids_the_aggregator_reads(
     page.evaluate(
         "() => perso.track('purchase', {value: 10, items: ['tee-01'], note: 'x'.repeat(400)})"
     )
-    _wait_until(
-        page,
+    wait_until(
         lambda: sum(e.get("type") == "conversion" for e in since()) >= 2,
-        timeout_ms=30_000,
+        page=page,
+        timeout=30,
         what="both purchases",
     )
 

@@ -5,36 +5,24 @@ exposure carries its breakdown (device type, journey stage, new or returning).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from infra.local.devserver import DevServer
+from tests.browser._pages import wait_until
 from tests.browser._support import (
     IPHONE,
     RecordingApi,
-    seed_returning_visitor,
-    wait_for_decision,
+    open_as_returning_visitor,
 )
-
-
-def _wait_until(page: Any, check: Callable[[], bool], *, timeout_ms: int, what: str) -> None:
-    waited = 0
-    while not check():
-        if waited >= timeout_ms:
-            raise AssertionError(f"timed out after {timeout_ms} ms waiting for {what}")
-        page.wait_for_timeout(250)
-        waited += 250
 
 
 def test_declared_goals_are_conversions_and_exposures_carry_their_breakdown(
     new_context: Any, dev_server: DevServer, api: RecordingApi
 ) -> None:
     # Given a consenting visitor on a phone, on the demo, once the worker is ready
-    context = new_context(**IPHONE, locale="en-US")
-    seed_returning_visitor(context)
-    page = context.new_page()
-    page.goto(dev_server.url + "/product.html?id=bag-01")
-    record = wait_for_decision(page)
+    _context, page, record = open_as_returning_visitor(
+        new_context, dev_server.url + "/product.html?id=bag-01", **IPHONE, locale="en-US"
+    )
     assert record["errors"] == [], record["errors"]
 
     # When the page tracks a declared goal (add_to_cart) and an undeclared name
@@ -46,10 +34,10 @@ def test_declared_goals_are_conversions_and_exposures_carry_their_breakdown(
     def named(name: str) -> list[dict[str, Any]]:
         return [e for e in api.events() if e.get("name") == name]
 
-    _wait_until(
-        page,
+    wait_until(
         lambda: bool(named("add_to_cart")) and bool(named("newsletter_open")),
-        timeout_ms=15_000,
+        page=page,
+        timeout=15,
         what="both tracked events at the recording API",
     )
 
@@ -75,11 +63,9 @@ def test_a_click_in_a_decided_slot_sends_one_click_per_slot_per_view(
 ) -> None:
     # Given a consenting visitor on the demo, with a cart, once a slot got a decision
     # from an experience
-    context = new_context(**IPHONE, locale="en-US")
-    seed_returning_visitor(context)
-    page = context.new_page()
-    page.goto(dev_server.url + "/product.html?id=bag-01")
-    wait_for_decision(page)
+    _context, page, _ = open_as_returning_visitor(
+        new_context, dev_server.url + "/product.html?id=bag-01", **IPHONE, locale="en-US"
+    )
     # (a cart makes the demo's cart experiences match this page's slots)
     page.evaluate(
         """() => { window.__decided = [];
@@ -106,7 +92,7 @@ def test_a_click_in_a_decided_slot_sends_one_click_per_slot_per_view(
     def clicks() -> list[dict[str, Any]]:
         return [e for e in api.events() if e.get("type") == "click"]
 
-    _wait_until(page, lambda: bool(clicks()), timeout_ms=15_000, what="the click event")
+    wait_until(lambda: bool(clicks()), page=page, timeout=15, what="the click event")
     page.wait_for_timeout(1_500)  # room for a second one, if there were one
 
     # Then one click arrived, naming the slot's experience, variant and slot

@@ -10,17 +10,20 @@ model, bypassing the compiler; each variant answers one `?v=` value of the page 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from edge.artifact import encode
-from edge.compiler import compile_file
-from edge.model import Ruleset
 from infra.local.devserver import DevServer
-from tests.browser._support import DESKTOP, RecordingApi, serve_ruleset, wait_for_decision
+from tests.browser._support import (
+    DESKTOP,
+    RecordingApi,
+    demo_ruleset_data,
+    encode_ruleset_data,
+    fixed_experience,
+    serve_ruleset,
+    wait_for_decision,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 DISGUISED = [
     "//evil.example/x",
     "/\\evil.example/x",
@@ -36,30 +39,18 @@ SAME_SITE = "/product.html?id=tee-01"
 
 
 def _redirect(exp_id: str, when: str, target: str) -> dict[str, Any]:
-    return {
-        "id": exp_id,
-        "slot": "landing",
-        "priority": 1000,
-        "audience": {"page.query.v": when},
-        "schedule": {"start": None, "end": None},
-        "frequency": None,
-        "consent": "none",
-        "allocation": "fixed",
-        "goals": [],
-        "coverage": 1.0,
-        "variants": [{"id": "only", "weight": 1.0, "content": {"redirect": target}}],
-    }
+    return fixed_experience(
+        exp_id, "landing", {"redirect": target}, audience={"page.query.v": when}
+    )
 
 
 def _artifact() -> bytes:
-    ruleset = compile_file(ROOT / "examples" / "demo-shop.yaml").ruleset
-    assert ruleset is not None
-    data = ruleset.to_dict()
+    data = demo_ruleset_data()
     data["experiences"] = [
         *(_redirect(f"r{i}", str(i), target) for i, target in enumerate(DISGUISED)),
         _redirect("same-site", "ok", SAME_SITE),
     ]
-    return encode(Ruleset.from_dict(data)).data
+    return encode_ruleset_data(data)
 
 
 def test_redirects_that_read_as_paths_never_leave_the_site(

@@ -19,15 +19,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from edge.artifact import encode
-from edge.compiler import compile_file
-from edge.model import Ruleset
 from infra.local.devserver import DevServer
 from tests.browser._support import (
     DESKTOP,
     RecordingApi,
     debug,
-    seed_returning_visitor,
+    demo_ruleset_data,
+    encode_ruleset_data,
+    fixed_experience,
+    open_as_returning_visitor,
     serve_ruleset,
     wait_for_decision,
 )
@@ -86,11 +86,9 @@ def test_corrupted_artifact_after_a_good_one_keeps_the_last_good_ruleset(
     new_context: Any, dev_server: DevServer, api: RecordingApi
 ) -> None:
     # Given a consenting visitor whose browser kept the last good artifact
-    context = new_context(**DESKTOP, locale="pt-BR")
-    seed_returning_visitor(context)
-    page = context.new_page()
-    page.goto(dev_server.url + "/")
-    wait_for_decision(page)
+    context, page, _ = open_as_returning_visitor(
+        new_context, dev_server.url + "/", **DESKTOP, locale="pt-BR"
+    )
     expect(page.locator("#hero h1")).to_have_text(HERO_PT)
     page.wait_for_function("async () => (await caches.keys()).length > 0")
 
@@ -191,25 +189,9 @@ EVIL_HERO = "Hero from another origin"
 
 def _evil_artifact() -> bytes:
     """A valid artifact that would visibly change the hero, were it ever loaded."""
-    ruleset = compile_file(Path(__file__).resolve().parents[2] / "examples" / "demo-shop.yaml")
-    assert ruleset.ruleset is not None
-    data = ruleset.ruleset.to_dict()
-    data["experiences"] = [
-        {
-            "id": "evil-hero",
-            "slot": "hero",
-            "priority": 1000,
-            "audience": {},
-            "schedule": {"start": None, "end": None},
-            "frequency": None,
-            "consent": "none",
-            "allocation": "fixed",
-            "goals": [],
-            "coverage": 1.0,
-            "variants": [{"id": "only", "weight": 1.0, "content": {"text": EVIL_HERO}}],
-        }
-    ]
-    return encode(Ruleset.from_dict(data)).data
+    data = demo_ruleset_data()
+    data["experiences"] = [fixed_experience("evil-hero", "hero", {"text": EVIL_HERO})]
+    return encode_ruleset_data(data)
 
 
 def _point_elsewhere(context: Any, artifact_url: str) -> list[str]:
@@ -279,11 +261,9 @@ def test_pointer_to_another_origin_keeps_the_last_good_ruleset(
     new_context: Any, dev_server: DevServer, api: RecordingApi
 ) -> None:
     # Given a consenting visitor whose browser kept the last good artifact
-    context = new_context(**DESKTOP, locale="pt-BR")
-    seed_returning_visitor(context)
-    page = context.new_page()
-    page.goto(dev_server.url + "/")
-    wait_for_decision(page)
+    context, page, _ = open_as_returning_visitor(
+        new_context, dev_server.url + "/", **DESKTOP, locale="pt-BR"
+    )
     expect(page.locator("#hero h1")).to_have_text(HERO_PT)
     page.wait_for_function("async () => (await caches.keys()).length > 0")
 

@@ -8,18 +8,20 @@ into the model, bypassing the compiler's checks, as a tampered or buggy artifact
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
 
-from edge.artifact import encode
-from edge.compiler import compile_file
-from edge.model import Ruleset
 from infra.local.devserver import DevServer
-from tests.browser._support import DESKTOP, RecordingApi, serve_ruleset, wait_for_decision
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.browser._support import (
+    DESKTOP,
+    RecordingApi,
+    demo_ruleset_data,
+    encode_ruleset_data,
+    fixed_experience,
+    serve_ruleset,
+    wait_for_decision,
+)
 
 HOSTILE_HTML = (
     "<strong>Olá</strong>"
@@ -32,30 +34,12 @@ HOSTILE_HTML = (
 HOSTILE_TEXT = "<img src=x onerror=\"window.__pwned='text'\">"
 
 
-def _experience(exp_id: str, slot: str, content: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": exp_id,
-        "slot": slot,
-        "priority": 1000,
-        "audience": {},
-        "schedule": {"start": None, "end": None},
-        "frequency": None,
-        "consent": "none",
-        "allocation": "fixed",
-        "goals": [],
-        "coverage": 1.0,
-        "variants": [{"id": "only", "weight": 1.0, "content": content}],
-    }
-
-
 def _hostile_artifact() -> bytes:
-    ruleset = compile_file(ROOT / "examples" / "demo-shop.yaml").ruleset
-    assert ruleset is not None
-    data = ruleset.to_dict()
+    data = demo_ruleset_data()
     data["experiences"] = [
-        _experience("x-html", "hero", {"html": HOSTILE_HTML}),
-        _experience("x-text", "banner", {"text": HOSTILE_TEXT}),
-        _experience(
+        fixed_experience("x-html", "hero", {"html": HOSTILE_HTML}),
+        fixed_experience("x-text", "banner", {"text": HOSTILE_TEXT}),
+        fixed_experience(
             "x-attrs",
             "cta",
             {
@@ -68,7 +52,7 @@ def _hostile_artifact() -> bytes:
             },
         ),
     ]
-    return encode(Ruleset.from_dict(data)).data
+    return encode_ruleset_data(data)
 
 
 def test_hostile_content_is_shown_but_never_executed(

@@ -16,25 +16,23 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
 
-from edge.artifact import encode
-from edge.compiler import compile_file
-from edge.model import Ruleset
 from infra.local.devserver import DevServer
 from tests.browser._support import (
     DESKTOP,
     RecordingApi,
     debug,
+    demo_ruleset_data,
+    encode_ruleset_data,
+    fixed_experience,
     seed_returning_visitor,
     serve_ruleset,
     wait_for_decision,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 EVIL = "https://evil.example"
 JSON_LD = '{"@context": "https://schema.org", "@type": "Product", "name": "Organic Tee"}'
 # The page's own scripts, which the hostile slots aim at (the demo's head already has
@@ -47,26 +45,8 @@ PAGE_SCRIPTS = (
 SAFE_HERO = "Safe hero"
 
 
-def _experience(exp_id: str, slot: str, content: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": exp_id,
-        "slot": slot,
-        "priority": 1000,
-        "audience": {},
-        "schedule": {"start": None, "end": None},
-        "frequency": None,
-        "consent": "none",
-        "allocation": "fixed",
-        "goals": [],
-        "coverage": 1.0,
-        "variants": [{"id": "only", "weight": 1.0, "content": content}],
-    }
-
-
 def _hostile_artifact() -> bytes:
-    ruleset = compile_file(ROOT / "examples" / "demo-shop.yaml").ruleset
-    assert ruleset is not None
-    data = ruleset.to_dict()
+    data = demo_ruleset_data()
     hostile = {
         "x_src": ('script[src="/shop.js"]', {"attrs": {"src": f"{EVIL}/src.js"}}),
         "x_text": ("script#cfg", {"text": "window.__pwned = 'script#id text'"}),
@@ -81,10 +61,10 @@ def _hostile_artifact() -> bytes:
     for slot, (selector, _) in hostile.items():
         data["slots"][slot] = {"selector": selector, "hide_until_decided": False}
     data["experiences"] = [
-        _experience("safe-hero", "hero", {"text": SAFE_HERO}),
-        *(_experience(f"e-{slot}", slot, content) for slot, (_, content) in hostile.items()),
+        fixed_experience("safe-hero", "hero", {"text": SAFE_HERO}),
+        *(fixed_experience(f"e-{slot}", slot, content) for slot, (_, content) in hostile.items()),
     ]
-    return encode(Ruleset.from_dict(data)).data
+    return encode_ruleset_data(data)
 
 
 # The same attacks as cached operations ({s: selector, h: html, a: attrs}), as a
