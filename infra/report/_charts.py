@@ -15,15 +15,16 @@ from typing import Any
 import matplotlib
 from matplotlib import dates as _dates_module
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator, PercentFormatter
 
-from lambdas.models.report import DayPoint, GoalStats
+from lambdas.models.report import DayPoint, Effect, GoalStats
 
-__all__ = ["allocation_chart", "lift_chart", "rate_chart"]
+__all__ = ["allocation_chart", "effects_chart", "lift_chart", "rate_chart"]
 
 # Colour-blind-safe (Okabe-Ito); control is always the grey one.
 _COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 _CONTROL = "#7f7f7f"
+_RATIO_TICKS = (0.1, 0.2, 0.33, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
 _HARM = "#C0392B"
 # matplotlib's stubs are stricter than its API (dates as x values, rc keys as literals):
 # its objects are handled as Any here.
@@ -107,6 +108,45 @@ def lift_chart(
         axes.set_yticklabels([label for label, _ in reversed(drawn)])
         axes.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         axes.grid(axis="y", visible=False)
+        axes.set_title(title, loc="left", fontsize=10)
+        return _svg(figure)
+
+
+def effects_chart(effects: Sequence[Effect], *, title: str, chart_id: str) -> str | None:
+    """A forest plot: each effect's odds ratio and interval on a log axis, main effects
+    (blue) above interactions (orange), a line at 1 (no effect)."""
+    drawn = [e for e in effects if e.odds_ratio is not None]
+    if not drawn:
+        return None
+    with matplotlib.rc_context({**_STYLE, "svg.hashsalt": chart_id}):
+        figure = Figure(figsize=(6.4, 0.5 * len(drawn) + 1.0))
+        axes: Any = figure.add_subplot()
+        for index, effect in enumerate(reversed(drawn)):
+            colour = _COLOURS[0] if len(effect.terms) == 1 else _COLOURS[1]
+            interval = effect.odds_ratio_ci
+            if interval is not None:
+                axes.plot(
+                    list(interval),
+                    [index, index],
+                    color=colour,
+                    linewidth=3,
+                    alpha=0.45,
+                    solid_capstyle="round",
+                )
+            marker = "D" if effect.significant else "o"
+            axes.plot([effect.odds_ratio], [index], marker=marker, markersize=6, color=colour)
+        axes.axvline(1.0, color="#333333", linewidth=0.8)
+        axes.set_xscale("log")
+        # Plain ratios as ticks (a log axis would print 9x10^-1): the ones in view.
+        low, high = axes.get_xlim()
+        ticks = [t for t in _RATIO_TICKS if low <= t <= high]
+        axes.xaxis.set_major_locator(FixedLocator(ticks))
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        axes.xaxis.set_minor_locator(NullLocator())
+        axes.set_yticks(range(len(drawn)))
+        axes.set_yticklabels([e.label for e in reversed(drawn)])
+        axes.grid(axis="y", visible=False)
+        axes.set_xlabel("odds ratio (log scale; 1 = no effect)")
         axes.set_title(title, loc="left", fontsize=10)
         return _svg(figure)
 

@@ -2,13 +2,26 @@
 
 >>> pct(0.0581), lift(0.16), ci((0.033, 0.303)), pvalue(0.01234), pvalue(1e-9)
 ('5.81%', '+16.0%', '[+3.3%, +30.3%]', '0.012', '<0.001')
+>>> ratio(1.1534), ratio_ci((0.98, 1.3561))
+('1.153', '[0.980, 1.356]')
 """
 
 from __future__ import annotations
 
 from lambdas.models.report import ObjectiveReport
 
-__all__ = ["ci", "count", "lift", "money", "objective_lines", "pct", "prob", "pvalue"]
+__all__ = [
+    "ci",
+    "count",
+    "lift",
+    "money",
+    "objective_lines",
+    "pct",
+    "prob",
+    "pvalue",
+    "ratio",
+    "ratio_ci",
+]
 
 DASH = "–"
 
@@ -31,6 +44,19 @@ def ci(interval: tuple[float, float] | None) -> str:
         return DASH
     low, high = interval
     return f"[{_bounded(low)}, {_bounded(high)}]"
+
+
+def ratio(value: float | None) -> str:
+    """An odds ratio (1 = no effect); past 999 (a level almost nobody converted against) as such."""
+    if value is None:
+        return DASH
+    return ">999" if value > 999 else f"{value:.3f}"
+
+
+def ratio_ci(interval: tuple[float, float] | None) -> str:
+    if interval is None:
+        return DASH
+    return f"[{ratio(interval[0])}, {ratio(interval[1])}]"
 
 
 def _bounded(value: float) -> str:

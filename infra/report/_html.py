@@ -10,11 +10,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 
-from infra.report._charts import allocation_chart, lift_chart, rate_chart
-from infra.report._format import ci, count, lift, money, objective_lines, pct, prob, pvalue
+from infra.report._charts import allocation_chart, effects_chart, lift_chart, rate_chart
+from infra.report._format import (
+    ci,
+    count,
+    lift,
+    money,
+    objective_lines,
+    pct,
+    prob,
+    pvalue,
+    ratio,
+    ratio_ci,
+)
 from lambdas.models.report import (
     BreakdownRow,
+    Effect,
     ExperienceReport,
+    FactorEffects,
     HoldoutReport,
     ObjectiveReport,
     Report,
@@ -272,6 +285,20 @@ def _experience(experience: ExperienceReport) -> str:
     if not experience.goals:
         tables = _plain_table(experience)
     charts = []
+    multivariate = experience.multivariate
+    if multivariate is not None:
+        for goal in shown:
+            if goal in multivariate.goals:
+                tables += _factor_tables(multivariate.goals[goal])
+                charts.append(
+                    effects_chart(
+                        [*multivariate.goals[goal].main_effects,
+                         *multivariate.goals[goal].interactions],
+                        title=f"{goal}: main effects (blue) and interactions (orange), odds ratios",
+                        chart_id=f"effects-{experience.id}-{goal}",
+                    )
+                )  # fmt: skip
+        tables += f'<p class="note">effects: {escape(multivariate.model)}</p>'
     if experience.series_goal:
         charts.append(
             rate_chart(
@@ -312,15 +339,74 @@ def _experience(experience: ExperienceReport) -> str:
     drawn = "".join(_chart(c) for c in charts if c)
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in experience.notes)
     goals = ", ".join(experience.goals) or "none"
+    where = f"slot {escape(experience.slot)}"
+    if multivariate is not None:
+        factors = ", ".join(
+            f"{escape(f.id)} on {escape(f.slot)} ({escape(' / '.join(f.levels))})"
+            for f in multivariate.factors
+        )
+        where = (
+            f"multivariate: {factors} · {multivariate.combinations} of "
+            f"{multivariate.full_grid} combinations"
+        )
     return (
         f'<section class="card" id="x-{escape(experience.id)}"><h2>{escape(experience.id)}</h2>'
-        f'<p class="meta">slot {escape(experience.slot)} · {escape(experience.allocation)} '
+        f'<p class="meta">{where} · {escape(experience.allocation)} '
         f"allocation · goals: {escape(goals)} · control: "
         f"{escape(experience.control or 'none (one variant: see the holdout)')}</p>"
         f"<p>{badge}</p>{srm_line}{tables}"
         f'<div class="charts">{drawn}</div>'
         f"{_breakdowns(experience.breakdowns, experience.series_goal)}{notes}</section>"
     )
+
+
+def _factor_tables(effects: FactorEffects) -> str:
+    """Main effects and interactions on one goal, as odds ratios (1 = no effect)."""
+    head = _th(["factor", "level", "visitors", "rate", "reference rate", "odds ratio (interval)",
+                "p"])  # fmt: skip
+    rows = [
+        _tr(
+            [
+                e.terms[0][0],
+                e.terms[0][1],
+                count(e.visitors),
+                pct(e.rate),
+                pct(e.reference_rate),
+                _ratio_with_ci(e),
+                pvalue(e.p_value),
+            ]
+        )
+        for e in effects.main_effects
+    ]
+    out = (
+        f"<h3>{escape(effects.goal)}: main effects <small>(each level against its factor's "
+        "first level, averaged over the other factors)</small></h3>"
+        f"<div class='scroll'><table>{head}{''.join(rows)}</table></div>"
+    )
+    if effects.interactions:
+        head = _th(["interaction", "visitors", "ratio of odds ratios (interval)", "p"])
+        rows = [
+            _tr([e.label, count(e.visitors), _ratio_with_ci(e), pvalue(e.p_value)])
+            for e in effects.interactions
+        ]
+        out += (
+            f"<h3>{escape(effects.goal)}: two-way interactions <small>(1 = the two act "
+            "independently)</small></h3>"
+            f"<div class='scroll'><table>{head}{''.join(rows)}</table></div>"
+        )
+    notes = [f"aliased: {sentence}" for sentence in effects.aliased]
+    if effects.note:
+        notes.append(f"effects: {effects.note}")
+    return out + "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
+
+
+def _ratio_with_ci(effect: Effect) -> str:
+    if effect.odds_ratio is None:
+        return ratio(None)
+    text = ratio(effect.odds_ratio)
+    if effect.significant:
+        text = f'<span class="{"up" if effect.odds_ratio > 1 else "down"}">{text}</span>'
+    return _Html(f'{text} <small class="ci">{ratio_ci(effect.odds_ratio_ci)}</small>')
 
 
 def _goal_table(experience: ExperienceReport, goal: str) -> str:

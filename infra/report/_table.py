@@ -7,8 +7,26 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from infra.report._format import ci, count, lift, money, objective_lines, pct, prob, pvalue
-from lambdas.models.report import ExperienceReport, HoldoutReport, Report, VariantStats
+from infra.report._format import (
+    ci,
+    count,
+    lift,
+    money,
+    objective_lines,
+    pct,
+    prob,
+    pvalue,
+    ratio,
+    ratio_ci,
+)
+from lambdas.models.report import (
+    ExperienceReport,
+    FactorEffects,
+    HoldoutReport,
+    MultivariateReport,
+    Report,
+    VariantStats,
+)
 
 __all__ = ["render_table"]
 
@@ -76,6 +94,12 @@ def _experience(experience: ExperienceReport) -> Panel:
     shown: list[str | None] = list(counted or experience.goals[:1]) or [None]
     for goal in shown:
         parts.append(_variants(experience, goal))
+    multivariate = experience.multivariate
+    if multivariate is not None:
+        for goal in shown:
+            if goal is not None and goal in multivariate.goals:
+                parts += _factor_tables(multivariate.goals[goal])
+        parts.append(Text(f"effects: {multivariate.model}", style="dim"))
     silent = [g for g in experience.goals if g not in counted and counted]
     if silent:
         parts.append(Text(f"no conversions counted yet: {', '.join(silent)}", style="dim"))
@@ -102,6 +126,8 @@ def _experience(experience: ExperienceReport) -> Panel:
         parts.append(Text(breakdown, style="dim"))
     parts += [Text(note, style="dim") for note in experience.notes]
     head = f"{experience.id}  (slot {experience.slot}, {experience.allocation}"
+    if multivariate is not None:
+        head = f"{experience.id}  ({_design(multivariate)}, {experience.allocation}"
     head += f", goals: {', '.join(experience.goals)})" if experience.goals else ", no goals)"
     return Panel(Group(*parts), title=head, title_align="left")
 
@@ -146,6 +172,73 @@ def _variants(experience: ExperienceReport, goal: str | None) -> Table:
         row.append(_clicks(variant))
         table.add_row(*row, style="red" if _harmed(variant, goal) else None)
     return table
+
+
+def _design(multivariate: MultivariateReport) -> str:
+    """>>> from lambdas.models.report import Factor
+    >>> _design(MultivariateReport((Factor("headline", "hero", ("a", "b")),), 2))
+    'multivariate: headline on hero, 2 of 2 combinations'
+    """
+    factors = ", ".join(f"{f.id} on {f.slot}" for f in multivariate.factors)
+    return (
+        f"multivariate: {factors}, {multivariate.combinations} of {multivariate.full_grid} "
+        "combinations"
+    )
+
+
+def _factor_tables(effects: FactorEffects) -> list[Table | Text]:
+    """Main effects and interactions on one goal (odds ratios: 1 = no effect)."""
+    mains = Table(box=None, pad_edge=False, header_style="bold")
+    for name in ("factor", "level", "visitors", "rate", "reference rate", "odds ratio",
+                 "interval", "p"):  # fmt: skip
+        mains.add_column(name, justify="left" if name in ("factor", "level") else "right")
+    for effect in effects.main_effects:
+        ((factor, level),) = effect.terms
+        mains.add_row(
+            factor,
+            level,
+            count(effect.visitors),
+            pct(effect.rate),
+            pct(effect.reference_rate),
+            ratio(effect.odds_ratio),
+            ratio_ci(effect.odds_ratio_ci),
+            pvalue(effect.p_value),
+            style="bold" if effect.significant else None,
+        )
+    # Headings as text lines, not table titles: a title wraps at the table's width.
+    parts: list[Table | Text] = [
+        Text(
+            f"{effects.goal}: main effects (odds ratio of each level against its factor's "
+            "first level, averaged over the other factors)",
+            style="bold",
+        ),
+        mains,
+    ]
+    if effects.interactions:
+        pairs = Table(box=None, pad_edge=False, header_style="bold")
+        parts.append(
+            Text(
+                f"{effects.goal}: two-way interactions (ratio of odds ratios: 1 = the two act "
+                "independently)",
+                style="bold",
+            )
+        )
+        for name in ("interaction", "visitors", "ratio", "interval", "p"):
+            pairs.add_column(name, justify="left" if name == "interaction" else "right")
+        for effect in effects.interactions:
+            pairs.add_row(
+                effect.label,
+                count(effect.visitors),
+                ratio(effect.odds_ratio),
+                ratio_ci(effect.odds_ratio_ci),
+                pvalue(effect.p_value),
+                style="bold" if effect.significant else None,
+            )
+        parts.append(pairs)
+    parts += [Text(f"aliased: {sentence}", style="dim") for sentence in effects.aliased]
+    if effects.note:
+        parts.append(Text(f"effects: {effects.note}", style="dim"))
+    return parts
 
 
 def _holdout_counted(holdout: HoldoutReport, goal: str) -> bool:

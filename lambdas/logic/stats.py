@@ -44,6 +44,7 @@ __all__ = [
     "prob_beat_control_mean",
     "prob_beat_control_rate",
     "proportion_test",
+    "sequential_boundary",
     "sequential_interval",
     "srm_test",
 ]
@@ -223,15 +224,35 @@ def sequential_interval(
     est = _rate_estimate(control, variant) if metric == "rate" else _mean_estimate(control, variant)
     if est.diff_se is None or est.control is None or est.variant is None:
         return _compare(est, "sequential", alpha, None, None, None)
+    z = (est.variant - est.control) / est.diff_se
+    multiplier, p = sequential_boundary(
+        z,
+        visitors=control.visitors + variant.visitors,
+        expected_visitors=expected_visitors,
+        alpha=alpha,
+    )
+    return _compare(est, "sequential", alpha, multiplier, z, p)
+
+
+def sequential_boundary(
+    z: float, *, visitors: int, expected_visitors: float, alpha: float
+) -> tuple[float, float]:
+    """The normal-mixture boundary of `sequential_interval` for an estimate whose standard
+    error shrinks as 1 / sqrt(visitors): the multiplier of the standard error that makes an
+    always-valid interval, and the always-valid p-value of the Wald statistic `z`.
+
+    >>> m, p = sequential_boundary(2.5, visitors=5_000, expected_visitors=5_000, alpha=0.05)
+    >>> round(m, 3), round(p, 4)
+    (3.035, 0.1863)
+    """
     log_alpha = math.log(alpha)
     rho2 = (-2 * log_alpha + math.log(1 - 2 * log_alpha)) / expected_visitors
-    u = (control.visitors + variant.visitors) * rho2
+    u = visitors * rho2
     # sigma * sqrt(2 (u + 1) / (n u) * log(...)) with sigma = SE * sqrt(n): n cancels out.
     multiplier = math.sqrt(2 * (u + 1) / u * (0.5 * math.log1p(u) - log_alpha))
-    z = (est.variant - est.control) / est.diff_se
     # The same boundary inverted in alpha: the smallest alpha whose interval excludes 0.
     p = min(1.0, math.exp(0.5 * math.log1p(u) - z * z * u / (2 * (u + 1))))
-    return _compare(est, "sequential", alpha, multiplier, z, p)
+    return multiplier, p
 
 
 def prob_beat_control_rate(*, control: Counts, variant: Counts) -> BeatControl:

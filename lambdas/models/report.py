@@ -16,6 +16,7 @@ conversion-rate ones.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -23,10 +24,14 @@ from typing import Any, Literal
 __all__ = [
     "BreakdownRow",
     "DayPoint",
+    "Effect",
     "ExperienceReport",
+    "Factor",
+    "FactorEffects",
     "GoalStats",
     "HoldoutReport",
     "IntervalKind",
+    "MultivariateReport",
     "ObjectiveReport",
     "Report",
     "SrmCheck",
@@ -155,6 +160,119 @@ class BreakdownRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Factor:
+    """A multivariate experience's factor: its slot and levels (the first is the reference)."""
+
+    id: str
+    slot: str
+    levels: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "slot": self.slot, "levels": list(self.levels)}
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """One effect of a multivariate experience's logistic model, on the log-odds scale.
+
+    A main effect has one (factor, level) term: the level against its factor's reference,
+    averaged over the levels of the other factors. An interaction has two: how much the
+    first term's effect changes when the second factor is at the second level rather than
+    its reference (a ratio of odds ratios). `odds_ratio` and `odds_ratio_ci` are exp of the
+    estimate and interval. `rate` and `reference_rate` (main effects) are the converting
+    share of the visitors shown the level and the reference, over every combination.
+    """
+
+    terms: tuple[tuple[str, str], ...]  # ((factor, level),) or two of them
+    estimate: float | None = None
+    standard_error: float | None = None
+    ci: Interval | None = None
+    p_value: float | None = None
+    visitors: int = 0
+    rate: float | None = None
+    reference_rate: float | None = None
+    alpha: float = 0.05
+
+    @property
+    def label(self) -> str:
+        """>>> Effect((("headline", "short"), ("button", "bold"))).label
+        'headline=short × button=bold'
+        """
+        return " × ".join(f"{factor}={level}" for factor, level in self.terms)
+
+    @property
+    def odds_ratio(self) -> float | None:
+        return None if self.estimate is None else math.exp(self.estimate)
+
+    @property
+    def odds_ratio_ci(self) -> Interval | None:
+        return None if self.ci is None else (math.exp(self.ci[0]), math.exp(self.ci[1]))
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value is not None and self.p_value < self.alpha
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "terms": [{"factor": f, "level": lv} for f, lv in self.terms],
+            "log_odds_ratio": self.estimate,
+            "standard_error": self.standard_error,
+            "log_odds_ratio_ci": _pair(self.ci),
+            "odds_ratio": self.odds_ratio,
+            "odds_ratio_ci": _pair(self.odds_ratio_ci),
+            "p_value": self.p_value,
+            "visitors": self.visitors,
+            "rate": self.rate,
+            "reference_rate": self.reference_rate,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FactorEffects:
+    """A multivariate experience's effects on one goal: main effects, the estimable two-way
+    interactions, the aliased ones (a sentence each), and `note` when nothing could be
+    fitted (then both tuples are empty)."""
+
+    goal: str
+    main_effects: tuple[Effect, ...] = ()
+    interactions: tuple[Effect, ...] = ()
+    aliased: tuple[str, ...] = ()
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "main_effects": [e.to_json() for e in self.main_effects],
+            "interactions": [e.to_json() for e in self.interactions],
+            "aliased": list(self.aliased),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MultivariateReport:
+    """The factors of a multivariate experience and their effects per goal; its
+    combinations are the experience's variants (ids: level ids joined by ".")."""
+
+    factors: tuple[Factor, ...]
+    combinations: int  # in the design (a fractional design runs fewer than the full grid)
+    goals: Mapping[str, FactorEffects] = field(default_factory=dict)
+    model: str = ""  # the model and estimand, as a sentence
+
+    @property
+    def full_grid(self) -> int:
+        return math.prod(len(f.levels) for f in self.factors)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "factors": [f.to_json() for f in self.factors],
+            "combinations": self.combinations,
+            "full_grid": self.full_grid,
+            "model": self.model,
+            "goals": {goal: effects.to_json() for goal, effects in self.goals.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ExperienceReport:
     id: str
     slot: str
@@ -168,17 +286,23 @@ class ExperienceReport:
     notes: tuple[str, ...] = ()
     # The goal `days` and `breakdowns` follow: the first declared goal with conversions.
     series_goal: str | None = None
+    # A multivariate experience's factors and effects (its variants are its combinations).
+    multivariate: MultivariateReport | None = None
 
     @property
     def primary_goal(self) -> str | None:
         return self.goals[0] if self.goals else None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "srm_p_value": self.srm.p_value,
             "variants": [v.to_json(self.primary_goal) for v in self.variants],
         }
+        if self.multivariate is not None:
+            out["type"] = "multivariate"
+            out["multivariate"] = self.multivariate.to_json()
+        return out
 
 
 @dataclass(frozen=True, slots=True)

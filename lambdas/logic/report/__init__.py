@@ -9,7 +9,9 @@ slot; the sample-ratio check against the weights that were live; the cumulative 
 day; breakdowns by device, journey stage and new or returning (at first exposure). Beyond
 one experience: the global holdout against everyone shown personalization, and
 guardrails (`guardrail_goals`), and the progress toward the ruleset's `objective`
-(`_objective`). Intervals are sequential unless asked otherwise.
+(`_objective`). A multivariate experience's combinations are its variants, and it adds
+each factor's main effects and the two-way interactions (`_factorial`). Intervals are
+sequential unless asked otherwise.
 
 Problems a person can fix (an unknown site or experience, a start date in the future) raise
 `ReportError` with one sentence; no data yet is an empty report that says so.

@@ -1,8 +1,10 @@
 """One experience's report, and the global holdout's, from the summed counters.
 
 `experience_report(spec, cells, ...)` reads the experience as the artifact declares it
-(`{id, slot, allocation, goals, variants: [{id, weight}]}`); `holdout_report` compares the
-reserved experiences `__holdout__` and `__personalized__` (lambdas.models.counters).
+(`{id, slot, allocation, goals, variants: [{id, weight}]}`; a multivariate one adds `type`
+and `factors`, its variants are its combinations and `_factorial` adds the factors'
+effects); `holdout_report` compares the reserved experiences `__holdout__` and
+`__personalized__` (lambdas.models.counters).
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from typing import Any
 
 from lambdas.logic.report._cells import Cells, Counters
 from lambdas.logic.report._compare import Options, goal_stats
+from lambdas.logic.report._factorial import (
+    factors_of,
+    multivariate_report,
+    reference_combination,
+)
 from lambdas.logic.report._weights import expected_split
 from lambdas.logic.stats import srm_test
 from lambdas.models.counters import (
@@ -51,6 +58,10 @@ def experience_report(
     # Control: the variant named so, else the first; a single variant has none (its
     # comparison is the holdout's, the page's defaults).
     control = "control" if "control" in ids else (ids[0] if len(ids) > 1 else "")
+    factors = factors_of(spec) if spec.get("type") == "multivariate" else ()
+    if factors and reference_combination(factors) in ids:
+        # A multivariate experience's control is every factor at its reference level.
+        control = reference_combination(factors)
     declared = list(spec.get("goals") or [])
     seen = cells.names(exp_id)
     goals = (*declared, *sorted(g for g in guardrails & seen if g not in declared))
@@ -80,9 +91,13 @@ def experience_report(
     days, srm = _days_and_srm(
         exp_id, ids, weights, cells, goals, history, learned, allocation, options
     )
+    multivariate = (
+        multivariate_report(spec, cells, goals=goals, options=options) if factors else None
+    )
+    slots = ", ".join(dict.fromkeys(f.slot for f in factors)) if factors else None
     return ExperienceReport(
         id=exp_id,
-        slot=str(spec.get("slot") or ""),
+        slot=slots or str(spec.get("slot") or ""),
         allocation=allocation,
         goals=goals,
         control=control,
@@ -92,6 +107,7 @@ def experience_report(
         breakdowns=_breakdowns(exp_id, ids, control, cells, series_goal),
         notes=tuple(notes),
         series_goal=series_goal,
+        multivariate=multivariate,
     )
 
 
