@@ -2,9 +2,10 @@
 
 Values in, values out: no I/O, clock or randomness inside. `conditions` (GrowthBook's
 condition language), `context` (signals to attributes), `decide` (what each slot
-shows), `bucketing`, `model` (the ruleset), `artifact` (its msgpack form), `bridge`
-(the browser worker's entry points), and `compiler` (YAML to a ruleset; build time
-only, left out of the browser wheel). Imports the standard library, msgpack and
+shows), `bucketing`, `model` (the ruleset), `artifact` (its msgpack form), `reads` (what
+a ruleset reads: the device cache's key and window), `bridge` (the browser worker's
+entry points), and `compiler` (YAML to a ruleset; build time only, left out of the
+browser wheel). Imports the standard library, msgpack and
 cachetools only, and nothing of `lambdas` or `infra`.
 """
 

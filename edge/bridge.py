@@ -6,13 +6,19 @@ once, here, at the boundary:
 
 - `load_artifact(data, sha256)` (or `load_artifact_file(path, sha256)`, which the worker
   uses): verify and load a ruleset artifact; it stays loaded for the following
-  decisions. Returns `{"ok", "version", "site", "slots"}` or `{"ok": false, "error"}` as
-  JSON; the previously loaded ruleset stays in use on error.
+  decisions. Returns `{"ok", "version", "site", "slots", "goals", "reads"}` or
+  `{"ok": false, "error"}` as JSON; the previously loaded ruleset stays in use on error.
+  `reads` is what the device's decision cache must key on (`edge.reads.Reads.to_dict()`:
+  `{"parts", "profile", "custom", "query", "time"}`).
 - `decide_json(signals_json, profile_json, now_iso)`: `edge.decide.decide_signals` (the
   context built from the signals, then `decide`, as `perso simulate` does), returned as
   JSON (`Result.to_dict()` with each decision's slot `selector` and
   `hide_until_decided` added, so the page needs no second lookup, and the context's
-  `device` type, which the page's exposures carry for the report's breakdowns).
+  `device` type, which the page's exposures carry for the report's breakdowns), and
+  `valid`: `[from_ms, until_ms]`, epoch milliseconds (null: unbounded), in which the
+  device may apply these decisions again to a view with the same key
+  (`edge.reads.valid_window`: the schedules and caps decide read, cut at the next
+  boundary of the unit of local time the ruleset reads, on the device's clock).
   A `forced` signal (`"exp:variant,..."`, the page's `?perso_force=`) is passed to
   `decide_signals(..., forced=)`: those slots come out with reason `forced` and no
   exposure (`edge.decide._force`).
@@ -35,6 +41,7 @@ from edge import artifact as _artifact
 from edge.context import parse_time
 from edge.decide import HOLDOUT_EXPERIENCE, decide, decide_signals, parse_forced
 from edge.model import Ruleset
+from edge.reads import reads, valid_window
 
 __all__ = [
     "IN_PYODIDE",
@@ -91,6 +98,8 @@ def load_artifact(data: Any, sha256: str) -> str:
             # The declared goals, once per artifact: perso.track(name) sends these as
             # conversions (experiences' goals, guardrails, the objective's goal).
             "goals": list(ruleset.goal_names()),
+            # What the device's decision cache keys on (issue 8), once per artifact.
+            "reads": reads(ruleset).to_dict(),
         }
     )
 
@@ -172,6 +181,9 @@ def decide_json(signals_json: str, profile_json: str, now_iso: str) -> str:
         decision["hide_until_decided"] = bool(slot and slot.hide_until_decided)
         decision.pop("trace", None)
     result.pop("trace", None)
+    result["valid"] = valid_window(
+        reads(ruleset), decided.valid, signals=signals, context=context, now=now
+    )
     result["ok"] = True
     result["version"] = _state["version"]
     return json.dumps(result, default=str)

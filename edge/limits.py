@@ -14,6 +14,7 @@ from __future__ import annotations
 
 __all__ = [
     "MAX_ARTIFACT_BYTES",
+    "MAX_COMBINATIONS",
     "MAX_CONDITION_DEPTH",
     "MAX_EXPERIENCES",
     "MAX_REGEX_INPUT",
@@ -30,6 +31,10 @@ MAX_SLOTS = 200
 # Variants of one experience: a split test has 2-5, a bandit rarely 10; each variant
 # needs its share of traffic to learn anything.
 MAX_VARIANTS = 20
+# Combinations of one multivariate experience (its variants): each needs its share of
+# traffic, and a 2^6 full factorial, or a fraction of 7-8 two-level factors, is already
+# more than most sites can fill; a design past it must be cut to a fraction or fewer factors.
+MAX_COMBINATIONS = 64
 # Levels of nested conditions ($and, $or, $nor, $not, $elemMatch, segments inlined
 # where they are used). Audiences written by people nest 3-6 levels; compiling and
 # evaluating conditions recurses once per level.

@@ -20,15 +20,18 @@ __all__ = [
     "ALLOCATIONS",
     "CONSENT_PURPOSES",
     "CONTENT_KINDS",
+    "EXPERIENCE_TYPES",
     "FREQUENCY_PERIODS",
     "HOLDOUT_SCOPES",
     "OBJECTIVE_PERIODS",
     "PLACEHOLDER",
     "SCHEMA_VERSION",
     "Experience",
+    "Factor",
     "Frequency",
     "JourneyStage",
     "Learned",
+    "Level",
     "Objective",
     "Policy",
     "Ruleset",
@@ -41,6 +44,9 @@ SCHEMA_VERSION = 1
 CONTENT_KINDS = ("text", "html", "attrs", "class", "hide", "redirect", "data", "recommend")
 CONSENT_PURPOSES = ("personalization", "analytics", "none")
 ALLOCATIONS = ("fixed", "bandit")
+# "ab": variants on one slot; "multivariate": factors, each on its own slot, whose
+# level combinations are the variants (ids: level ids joined by "." in factor order).
+EXPERIENCE_TYPES = ("ab", "multivariate")
 # Rolling windows ending now (edge.decide._caps). There is no "view": an experience
 # fills one slot once per page view, so a per-view cap could never hold.
 FREQUENCY_PERIODS = ("session", "day", "week", "month", "lifetime")
@@ -89,6 +95,46 @@ class Variant:
 
 
 @dataclass(frozen=True, slots=True)
+class Level:
+    """One level of a factor; `content` None means the page's default (the slot is kept)."""
+
+    id: str
+    content: Content | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "content": self.content}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Level:
+        return cls(id=str(data["id"]), content=data.get("content"))
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One element a multivariate experience varies, on its own slot; the first level is
+    its reference (what the report compares the others with).
+
+    >>> Factor.from_dict({"id": "headline", "slot": "hero", "levels": [{"id": "default"}]}).levels
+    (Level(id='default', content=None),)
+    """
+
+    id: str
+    slot: str
+    levels: tuple[Level, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "slot": self.slot, "levels": [lv.to_dict() for lv in self.levels]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Factor:
+        return cls(
+            id=str(data["id"]),
+            slot=str(data["slot"]),
+            levels=tuple(Level.from_dict(lv) for lv in data["levels"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Schedule:
     """A window in UTC epoch seconds; the compiler resolves local times (zoneinfo, DST)."""
 
@@ -127,7 +173,13 @@ class Frequency:
 
 @dataclass(frozen=True, slots=True)
 class Experience:
-    """An experience competes for one slot; variants split its audience."""
+    """An experience competes for one slot; variants split its audience.
+
+    A multivariate one (`type` "multivariate") competes for each of its factors' slots
+    at once (all or none); its variants are the combinations of its design, content
+    None (the content is each factor's level: `combination`), and `slot` is the first
+    factor's slot, where its one exposure per view is logged.
+    """
 
     id: str
     slot: str
@@ -140,9 +192,36 @@ class Experience:
     allocation: str = "fixed"
     goals: tuple[str, ...] = ()
     coverage: float = 1.0
+    type: str = "ab"
+    factors: tuple[Factor, ...] = ()
+
+    def combination(self, variant_id: str) -> tuple[Level, ...] | None:
+        """Each factor's level in a combination (`"short.bold"`), or None if it names none.
+
+        >>> f = Factor("h", "hero", (Level("default"), Level("short", {"text": "Hi"})))
+        >>> Experience("x", "hero", (), type="multivariate", factors=(f,)).combination("short")
+        (Level(id='short', content={'text': 'Hi'}),)
+        """
+        ids = variant_id.split(".")
+        if len(ids) != len(self.factors):
+            return None
+        levels = []
+        for factor, level_id in zip(self.factors, ids, strict=True):
+            level = next((lv for lv in factor.levels if lv.id == level_id), None)
+            if level is None:
+                return None
+            levels.append(level)
+        return tuple(levels)
 
     def to_dict(self) -> dict[str, Any]:
+        # An A/B experience writes no `type`: its bytes (and artifact hash) stay as they were.
+        extra: dict[str, Any] = (
+            {"type": self.type, "factors": [f.to_dict() for f in self.factors]}
+            if self.type != "ab"
+            else {}
+        )
         return {
+            **extra,
             "id": self.id,
             "slot": self.slot,
             "priority": self.priority,
@@ -170,6 +249,8 @@ class Experience:
             goals=tuple(data.get("goals") or ()),
             coverage=float(data.get("coverage", 1.0)),
             variants=tuple(Variant.from_dict(v) for v in data["variants"]),
+            type=str(data.get("type") or "ab"),
+            factors=tuple(Factor.from_dict(f) for f in data.get("factors") or ()),
         )
 
 

@@ -9,17 +9,28 @@ imports it.
 (True, ['hero'])
 
 Owns the reading of every part of a ruleset (`_ruleset`: the top; `_experiences`,
+`_factors` and `_design`: a multivariate experience's factors and combinations,
 `_content`, `_conditions`: `$segment` inlined, operators and regexes checked; `_dom`:
-what content may do to the page; `_time`: schedules in time zones), the one
-`Checker` that collects a file's problems (`_check`), the YAML reader with line
-numbers (`_yaml`) and `schema`. Imports `edge.model`, `edge.artifact`,
-`edge.conditions` and `edge.limits`.
+what content may do to the page, whose attribute rules `POST /v1/decide` applies too;
+`_time`: schedules in time zones), the one `Checker` that collects a file's problems
+(`_check`), the YAML reader with line numbers (`_yaml`) and `schema`. Imports
+`edge.model`, `edge.artifact`, `edge.conditions` and `edge.limits`.
 """
 
 from __future__ import annotations
 
 from edge.compiler._check import Problem
+from edge.compiler._dom import CONTENT_ATTRS, attr_problem, safe_url
 from edge.compiler._ruleset import CompileResult, compile_file, compile_text
 from edge.compiler.schema import json_schema
 
-__all__ = ["CompileResult", "Problem", "compile_file", "compile_text", "json_schema"]
+__all__ = [
+    "CONTENT_ATTRS",
+    "CompileResult",
+    "Problem",
+    "attr_problem",
+    "compile_file",
+    "compile_text",
+    "json_schema",
+    "safe_url",
+]

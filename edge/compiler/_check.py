@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from edge.compiler._time import close_zone, zone
 from edge.compiler._yaml import LineDict
 
-__all__ = ["Checker", "Problem", "is_int", "is_number", "kind_of"]
+__all__ = ["Checker", "Problem", "is_int", "is_number", "kind_of", "known_slot"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,18 @@ def kind_of(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+def known_slot(
+    check: Checker, slot: str, slots: Mapping[str, object], *, line: int, where: str
+) -> None:
+    """Report a slot that `slots` does not declare, with the closest name as a hint."""
+    if slot in slots:
+        return
+    close = difflib.get_close_matches(slot, list(slots), n=1)
+    known = ", ".join(slots) or "none are defined"
+    hint = f"; did you mean {close[0]}?" if close else f" (slots: {known})."
+    check.report(line, f"{where} uses unknown slot {slot!r}{hint}")
 
 
 class Checker:

@@ -1,21 +1,24 @@
-"""Experiences at compile time: slots, audience, schedule, frequency, variants."""
+"""Experiences at compile time: slots, audience, schedule, frequency, variants (a
+multivariate experience's factors and design: `_factors`)."""
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from edge.compiler import _yaml
-from edge.compiler._check import Checker, is_int, is_number, kind_of
+from edge.compiler._check import Checker, is_int, is_number, kind_of, known_slot
 from edge.compiler._conditions import SegmentInliner
 from edge.compiler._content import check_content
+from edge.compiler._factors import MULTIVARIATE_KEYS, compile_factors
 from edge.compiler._time import resolve
 from edge.limits import MAX_VARIANTS
 from edge.model import (
     ALLOCATIONS,
     CONSENT_PURPOSES,
+    EXPERIENCE_TYPES,
     FREQUENCY_PERIODS,
     Experience,
+    Factor,
     Frequency,
     Schedule,
     Slot,
@@ -25,7 +28,7 @@ from edge.model import (
 __all__ = ["EXPERIENCE_KEYS", "compile_experiences"]
 
 EXPERIENCE_KEYS = (
-    "id", "slot", "priority", "audience", "schedule", "frequency", "consent", "allocation",
+    "id", "type", "slot", "priority", "audience", "schedule", "frequency", "consent", "allocation",
     "goals", "coverage", "variants",
 )  # fmt: skip
 _WEIGHT_TOLERANCE = 1e-6
@@ -75,16 +78,33 @@ def _experience(
     inliner: SegmentInliner,
     timezone: str,
 ) -> Experience | None:
-    check.keys(spec, EXPERIENCE_KEYS, where=where)
     at = spec.line_of
+    kind = check.choice(
+        spec.get("type", "ab"), EXPERIENCE_TYPES, line=at("type"), where=f"{where} type"
+    )
+    multivariate = kind == "multivariate"
+    # The other kind's keys get a sentence saying which kind they need.
+    other = ("slot", "variants") if multivariate else MULTIVARIATE_KEYS
+    allowed = tuple(k for k in (*EXPERIENCE_KEYS, *MULTIVARIATE_KEYS) if k not in other)
+    check.keys(spec, allowed, where=where, reported=other)
+    for key in other:
+        if key in spec:
+            need = (
+                "its slots are its factors' and its variants their combinations"
+                if multivariate
+                else "factors and design need type: multivariate"
+            )
+            check.report(at(key), f"{where} cannot have {key}: {need}.")
     slot = spec.get("slot")
-    if not isinstance(slot, str):
+    variants: tuple[Variant, ...] = ()
+    factors: tuple[Factor, ...] = ()
+    if multivariate:
+        factors, variants = compile_factors(check, spec, where, slots)
+        slot = factors[0].slot if factors else ""
+    elif not isinstance(slot, str):
         check.report(spec.line, f"{where} needs a slot (one of the names under slots).")
-    elif slot not in slots:
-        known = ", ".join(slots) or "none are defined"
-        close = difflib.get_close_matches(slot, list(slots), n=1) if isinstance(slot, str) else []
-        hint = f"; did you mean {close[0]}?" if close else f" (slots: {known})."
-        check.report(at("slot"), f"{where} uses unknown slot {slot!r}{hint}")
+    else:
+        known_slot(check, slot, slots, line=at("slot"), where=where)
     priority = spec.get("priority", 0)
     if not is_int(priority):
         check.report(
@@ -108,10 +128,14 @@ def _experience(
     if not isinstance(goals, list) or not all(isinstance(g, str) and g for g in goals):
         check.report(at("goals"), f"{where} goals must be a list of event names.")
         goals = []
+    if not multivariate:
+        variants = _variants(check, spec, where)
     return Experience(
         id=exp_id,
         slot=slot if isinstance(slot, str) else "",
-        variants=_variants(check, spec, where),
+        variants=variants,
+        type=kind,
+        factors=factors,
         priority=int(priority),
         audience=inliner.inline(
             spec.get("audience"), line=at("audience"), where=f"{where} audience"

@@ -114,7 +114,10 @@ def _ruleset(check: Checker, data: Any) -> Ruleset | None:
     slots = _slots(check, top)
     experiences = compile_experiences(check, top, slots, inliner, timezone)
     catalog = _catalog(check, top)
-    recommends = any("recommend" in (v.content or {}) for e in experiences for v in e.variants)
+    contents = [v.content for e in experiences for v in e.variants] + [
+        lv.content for e in experiences for f in e.factors for lv in f.levels
+    ]
+    recommends = any("recommend" in (c or {}) for c in contents)
     if recommends and not catalog:
         line = top.line_of("experiences")
         check.report(line, "recommend content needs a catalog: list the items there.")

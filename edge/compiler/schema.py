@@ -9,8 +9,8 @@ override table says so. Editors (VS Code's YAML extension, JetBrains) use it to
 validate and complete rulesets as they are typed: `perso schema > ruleset.schema.json`.
 
 >>> schema = json_schema()
->>> schema["$defs"]["Experience"]["required"]
-['id', 'slot', 'variants']
+>>> schema["$defs"]["Experience"]["required"], schema["$defs"]["Experience"]["else"]
+(['id'], {'required': ['slot', 'variants']})
 """
 
 from __future__ import annotations
@@ -22,17 +22,20 @@ from typing import Any
 
 from edge import model
 from edge.compiler._condition_schema import condition_defs
-from edge.limits import MAX_EXPERIENCES, MAX_SLOTS, MAX_VARIANTS
+from edge.limits import MAX_COMBINATIONS, MAX_EXPERIENCES, MAX_SLOTS, MAX_VARIANTS
 from edge.model import (
     ALLOCATIONS,
     CONSENT_PURPOSES,
     CONTENT_KINDS,
+    EXPERIENCE_TYPES,
     FREQUENCY_PERIODS,
     HOLDOUT_SCOPES,
     OBJECTIVE_PERIODS,
     Experience,
+    Factor,
     Frequency,
     JourneyStage,
+    Level,
     Objective,
     Policy,
     Ruleset,
@@ -49,7 +52,13 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # Fields the model has but YAML must not set: Slot.id is the key of the slots map,
 # Ruleset.learned is written by the publisher from events.
 # Ruleset.holdout_scope is written as holdout: {share, scope}.
-_HIDDEN = {("Slot", "id"), ("Ruleset", "learned"), ("Ruleset", "holdout_scope")}
+# Factor.id is the key of an experience's factors map.
+_HIDDEN = {
+    ("Slot", "id"),
+    ("Ruleset", "learned"),
+    ("Ruleset", "holdout_scope"),
+    ("Factor", "id"),
+}
 
 FIELD_DOCS: dict[tuple[str, str], str] = {
     ("Ruleset", "site"): "The site's name, [a-z0-9-]+; the CDN path prefix (rulesets/<site>/).",
@@ -89,6 +98,16 @@ FIELD_DOCS: dict[tuple[str, str], str] = {
     ("Experience", "allocation"): "fixed weights, or bandit: the publisher re-weights variants.",
     ("Experience", "goals"): "Event names counted as conversions in reports.",
     ("Experience", "coverage"): "Share (0 to 1) of the matching audience that takes part.",
+    ("Experience", "type"): "ab (variants on one slot) or multivariate (factors on several).",
+    ("Experience", "factors"): (
+        "multivariate: factor name -> {slot, levels}; each factor on its own slot; "
+        "the combinations of levels are the variants."
+    ),
+    ("Factor", "id"): "The factor's name (the key in the factors map).",
+    ("Factor", "slot"): "The slot this factor changes (a key of slots, one per factor).",
+    ("Factor", "levels"): "At least two; the first is the reference (usually the default).",
+    ("Level", "id"): "Unique within the factor; letters, digits, _ and - (no '.').",
+    ("Level", "content"): "What the slot shows at this level; leave it out for the default.",
     ("Variant", "id"): "Unique within the experience.",
     ("Variant", "weight"): "Share of traffic, 0 to 1; omitted weights split what is left.",
     ("Variant", "content"): "What the slot shows; leave it out for the page's default.",
@@ -100,12 +119,36 @@ FIELD_DOCS: dict[tuple[str, str], str] = {
 
 # YAML-only fields that the compiler folds into the model (schedule's own zone).
 YAML_ONLY_FIELDS: dict[str, dict[str, Any]] = {
+    "Experience": {
+        "design": {
+            "description": (
+                f"multivariate: full (every combination, at most {MAX_COMBINATIONS}) or "
+                "{fractional: {resolution: III|IV|V}}: a two-level 2^(k-p) fraction."
+            ),
+            "oneOf": [
+                {"const": "full"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "fractional": {
+                            "type": "object",
+                            "properties": {"resolution": {"enum": ["III", "IV", "V", 3, 4, 5]}},
+                            "required": ["resolution"],
+                            "additionalProperties": False,
+                        }
+                    },
+                    "required": ["fractional"],
+                    "additionalProperties": False,
+                },
+            ],
+        }
+    },
     "Schedule": {
         "timezone": {
             "type": "string",
             "description": "IANA time zone for this schedule (default: the ruleset's).",
         }
-    }
+    },
 }
 
 _CONDITION = {"$ref": "#/$defs/condition"}
@@ -162,6 +205,15 @@ _OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
         "maxItems": MAX_VARIANTS,
         "items": {"$ref": "#/$defs/Variant"},
     },
+    ("Experience", "type"): {"enum": list(EXPERIENCE_TYPES)},
+    ("Experience", "factors"): {
+        "type": "object",
+        "minProperties": 2,
+        "additionalProperties": {"$ref": "#/$defs/Factor"},
+    },
+    ("Factor", "levels"): {"type": "array", "minItems": 2, "items": {"$ref": "#/$defs/Level"}},
+    ("Level", "id"): {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+    ("Level", "content"): {"$ref": "#/$defs/content"},
     ("Variant", "weight"): _FRACTION,
     ("Variant", "content"): {"$ref": "#/$defs/content"},
     ("Schedule", "start"): _TIME,
@@ -175,8 +227,15 @@ _OPTIONAL_IN_YAML = {("Variant", "weight")}
 
 _SCALARS: dict[Any, str] = {int: "integer", float: "number", str: "string", bool: "boolean"}
 _MODEL_CLASSES = (
-    Ruleset, Policy, JourneyStage, Slot, Experience, Variant, Schedule, Frequency, Objective,
+    Ruleset, Policy, JourneyStage, Slot, Experience, Factor, Level, Variant, Schedule,
+    Frequency, Objective,
 )  # fmt: skip
+# A multivariate experience has factors instead of a slot and variants.
+_BY_TYPE = {
+    "if": {"properties": {"type": {"const": "multivariate"}}, "required": ["type"]},
+    "then": {"required": ["factors"]},
+    "else": {"required": ["slot", "variants"]},
+}
 
 
 def _type_schema(hint: Any) -> dict[str, Any]:
@@ -275,6 +334,9 @@ def _content_schema() -> dict[str, Any]:
 def json_schema() -> dict[str, Any]:
     """The whole schema; the root is the Ruleset object."""
     defs = {cls.__name__: _object_schema(cls) for cls in _MODEL_CLASSES}
+    experience = defs["Experience"]
+    experience["required"] = [r for r in experience["required"] if r not in ("slot", "variants")]
+    experience.update(_BY_TYPE)
     root = defs.pop("Ruleset")
     defs.update(condition_defs())
     defs["content"] = _content_schema()

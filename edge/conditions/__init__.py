@@ -15,8 +15,8 @@ not a list, a value that is not JSON, ...) is false as a whole, an unknown opera
 or an invalid regular expression fails its own test (as in the reference SDK, where
 `$not` can turn that failure into a pass). Details: docs/notes/conditions.md.
 
-Owns the compiler (`_compile`: the recursion, `Predicate`; `_paths`: dotted paths),
-the operator table (`_operators`), JavaScript's coercions (`_coerce`) and the check
+Owns the compiler (`_compile`: the recursion, `Predicate`, `attribute_paths`; `_paths`:
+dotted paths), the operator table (`_operators`), JavaScript's coercions (`_coerce`) and the check
 that refuses patterns able to backtrack for minutes (`_regex`, which the ruleset
 compiler uses too: `translate`, `backtracking_risk`). Imports `edge.limits` and
 `edge.types` only.
@@ -24,7 +24,7 @@ compiler uses too: `translate`, `backtracking_risk`). Imports `edge.limits` and
 
 from __future__ import annotations
 
-from edge.conditions._compile import OPERATORS, Predicate, compile, evaluate
+from edge.conditions._compile import OPERATORS, Predicate, attribute_paths, compile, evaluate
 from edge.conditions._operators import SavedGroups
 from edge.conditions._regex import backtracking_risk, translate
 
@@ -32,6 +32,7 @@ __all__ = [
     "OPERATORS",
     "Predicate",
     "SavedGroups",
+    "attribute_paths",
     "backtracking_risk",
     "compile",
     "evaluate",

@@ -34,6 +34,7 @@ from edge.types import Attributes, Condition
 __all__ = [
     "OPERATORS",
     "Predicate",
+    "attribute_paths",
     "compile",
     "compile_condition",
     "compile_value",
@@ -200,6 +201,36 @@ def compile_condition(condition: Any) -> Test:
         else:
             tests.append(negate(compile_condition(value)))
     return _all_of(tests)
+
+
+def attribute_paths(condition: Any) -> set[str]:
+    """Every attribute path `condition` can read, through `$and`, `$or`, `$nor` and
+    `$not` (the keys `compile_condition` treats as logic; any other key is a path).
+
+    Value operators (`$elemMatch` too) test the value at their own path, so they add
+    none. Whatever `compile_condition` would refuse is walked as far as it goes:
+    naming a path too many is safe for a caller keying on what rules read.
+
+    >>> sorted(attribute_paths({"$or": [{"a.b": 1}, {"$not": {"c": {"$gt": 2}}}], "d": 3}))
+    ['a.b', 'c', 'd']
+    """
+    found: set[str] = set()
+    pending: list[Any] = [condition]
+    while pending:
+        current = pending.pop()
+        if type(current) is list:
+            pending.extend(current)
+            continue
+        if type(current) is not dict:
+            continue
+        for key, value in current.items():
+            if type(key) is not str:
+                continue
+            if key in _LOGICAL:
+                pending.append(value)
+            else:
+                found.add(key)
+    return found
 
 
 # --- conditions on a value: "us", 3, true, null, [..], {..}, {"$op": arg, ...}

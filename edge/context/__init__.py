@@ -4,7 +4,7 @@
 >>> ctx["language"], ctx["local"]["hour"]
 ('pt', 19)
 
-Owns `build_context`, `parse_time` and `language_tag` (`_build`), the device
+Owns `build_context`, `parse_time`, `wall_clock` and `language_tag` (`_build`), the device
 classification (`_ua`: Client Hints, User-Agent, touch points), the acquisition
 channel (`_channel`: utm parameters, referrer) and the vocabulary: every attribute
 path it builds with the shape of its values (`_vocabulary`: `ATTRIBUTES`, `attribute`,
@@ -13,7 +13,13 @@ read by the ruleset compiler and its JSON Schema). Imports `edge.types` only.
 
 from __future__ import annotations
 
-from edge.context._build import PROFILE_COUNTERS, build_context, language_tag, parse_time
+from edge.context._build import (
+    PROFILE_COUNTERS,
+    build_context,
+    language_tag,
+    parse_time,
+    wall_clock,
+)
 from edge.context._vocabulary import ATTRIBUTES, OPEN_NAMESPACES, Attribute, attribute
 
 __all__ = [
@@ -25,4 +31,5 @@ __all__ = [
     "build_context",
     "language_tag",
     "parse_time",
+    "wall_clock",
 ]

@@ -19,7 +19,7 @@ from edge.context._channel import classify_channel
 from edge.context._ua import classify_device
 from edge.types import Attributes, Profile, Signals
 
-__all__ = ["PROFILE_COUNTERS", "build_context", "language_tag", "parse_time"]
+__all__ = ["PROFILE_COUNTERS", "build_context", "language_tag", "parse_time", "wall_clock"]
 
 PROFILE_COUNTERS = ("visits", "pageviews", "cart_items", "purchases")
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
@@ -92,10 +92,21 @@ def language_tag(raw: str) -> str:
     return "-".join(norm)
 
 
-def _local(signals: Signals, now: datetime | None) -> dict[str, Any]:
+def wall_clock(signals: Signals, now: datetime | None) -> datetime | None:
+    """The device's wall clock, which `local.*` is read from: the signals' `local_time`
+    (naive, or with its offset), else `now` in the signals' `timezone` (UTC without one).
+
+    >>> wall_clock({"local_time": "2026-11-25T19:42:10"}, None).minute
+    42
+    """
     wall = parse_time(signals.get("local_time"))
     if wall is None and now is not None:
         wall = _wall_clock_from(now, _str(signals.get("timezone")))
+    return wall
+
+
+def _local(signals: Signals, now: datetime | None) -> dict[str, Any]:
+    wall = wall_clock(signals, now)
     if wall is None:
         return {}
     return {

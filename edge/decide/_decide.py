@@ -64,7 +64,9 @@ def decide(
     except Exception as exc:  # the page must still render: every slot gets its default
         trace = (f"decide failed ({type(exc).__name__}: {exc}); defaults shown",) if explain else ()
         decisions = [Decision(slot, None, None, None, "error", trace) for slot in ruleset.slots]
-        return Result(decisions, trace=trace)
+        # An empty window: defaults shown for a failure are never worth keeping.
+        moment = (now if now.tzinfo is not None else now.replace(tzinfo=UTC)).timestamp()
+        return Result(decisions, trace=trace, valid=(moment, moment))
 
 
 def decide_signals(
@@ -140,12 +142,11 @@ def decide_unguarded(
         decisions, withheld = _held_out(run, starts, explain=explain)
         # Counted for the holdout only on a view where something was withheld.
         exposures = [*run.exposures, dict(_HOLDOUT_MARKER)] if withheld else run.exposures
-        result = Result(decisions, exposures, run.assignments, journey, tuple(page_trace))
-        low, high = run.low, run.high
     else:
         decisions = fill_slots(run, starts, explain=explain)
-        result = Result(decisions, run.exposures, run.assignments, journey, tuple(page_trace))
-        low, high = run.low, run.high
+        exposures = run.exposures
+    low, high = run.low, run.high
+    result = Result(decisions, exposures, run.assignments, journey, tuple(page_trace), (low, high))
     if forced:
         return apply_forced(run, result, forced)
     if whole is not None:
@@ -214,6 +215,7 @@ def _copy(result: Result) -> Result:
         dict(result.assignments),
         result.journey,
         result.trace,
+        result.valid,
     )
 
 

@@ -92,6 +92,16 @@ class Trace:
         variant = candidate.variant_ids[index]
         # The slot loop keeps a stored assignment when it names a variant: that one.
         how = " (sticky)" if self.run.sticky.get(candidate.id) == variant else ""
+        if candidate.multi:
+            # This slot's factor and its level in the combination (level ids in factor order).
+            experience = candidate.experience
+            at = next(i for i, f in enumerate(experience.factors) if f.slot == experience.slot)
+            level = variant.split(".")[at]
+            self.lines.append(
+                f"{candidate.id}: matched, combination {variant}{how}: "
+                f"factor {experience.factors[at].id} at level {level}"
+            )
+            return
         self.lines.append(f"{candidate.id}: matched, variant {variant}{how}")
 
     def default(self, slot: str, reason: str, *lines: str) -> Decision:

@@ -83,8 +83,14 @@ def apply_forced(run: Run, result: Result, forced: Mapping[str, str]) -> Result:
                 decision.slot, candidate.id, candidate.variant_ids[index], content, FORCED, trace
             )
         )
+    # A multivariate experience logs its exposure on its first slot: one that a forced
+    # slot cut into is not counted either.
     exposures = [
-        e for e in result.exposures if e.get("slot") not in by_slot and e.get("slot") is not None
+        e
+        for e in result.exposures
+        if e.get("slot") not in by_slot
+        and e.get("slot") is not None
+        and e.get("experience") not in dropped
     ]
     assignments = {k: v for k, v in result.assignments.items() if k not in dropped}
-    return Result(decisions, exposures, assignments, result.journey, result.trace)
+    return Result(decisions, exposures, assignments, result.journey, result.trace, result.valid)

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from edge import bucketing, conditions
@@ -88,6 +89,9 @@ class PreparedExperience:
     static: tuple[Decision | None, ...]
     # The variants' ids, by index (read in the hot loop without the property's hops).
     variant_ids: tuple[str, ...]
+    # One slot of a multivariate experience: `experience` is its view from this slot
+    # (its slot, and each combination's level of this slot's factor as the content).
+    multi: bool = False
 
     @property
     def variants(self) -> tuple[Variant, ...]:
@@ -158,6 +162,9 @@ class PreparedRuleset:
     results: Lru[str, tuple[float, float, Any]]
     # Whether the page policy limits anything (else it is never checked).
     has_policy: bool = False
+    # Each multivariate experience's entries, one per factor in factor order, with the
+    # place of the entry's slot in `slots`: it takes all of them or none.
+    multi: dict[str, tuple[tuple[int, PreparedExperience], ...]] = field(default_factory=dict)
 
     def hashes_for(self, visitor: str) -> dict[int, float | None]:
         hashes = self.visitors.get(visitor)
@@ -314,13 +321,41 @@ def _prepare_experience(
         frequency=effective_cap(experience.frequency),
         static=static,
         variant_ids=tuple(v.id for v in experience.variants),
+        multi=experience.type == "multivariate",
     )
+
+
+def _factor_views(experience: Experience, slots: Mapping[str, object]) -> list[Experience]:
+    """A multivariate experience as one experience per factor: the factor's slot, and as
+    each combination's content that factor's level. None of them when the artifact is
+    malformed (a factor's slot undeclared, a combination naming no level): it could
+    never take all its slots, so it takes none."""
+    combinations = [experience.combination(v.id) for v in experience.variants]
+    factor_slots = {f.slot for f in experience.factors}
+    if len(factor_slots) != len(experience.factors) or len(factor_slots) < 2:
+        return []
+    if any(slot not in slots for slot in factor_slots):
+        return []
+    views: list[Experience] = []
+    for i, factor in enumerate(experience.factors):
+        variants = []
+        for variant, levels in zip(experience.variants, combinations, strict=True):
+            if levels is None:
+                return []
+            variants.append(Variant(variant.id, variant.weight, levels[i].content))
+        views.append(replace(experience, slot=factor.slot, variants=tuple(variants)))
+    return views
 
 
 def _build(ruleset: Ruleset) -> PreparedRuleset:
     by_slot: dict[str, list[tuple[int, Experience]]] = {slot: [] for slot in ruleset.slots}
     for index, experience in enumerate(ruleset.experiences):
-        if experience.slot in by_slot and experience.variants:
+        if not experience.variants:
+            continue
+        if experience.type == "multivariate":
+            for view in _factor_views(experience, by_slot):
+                by_slot[view.slot].append((index, view))
+        elif experience.slot in by_slot:
             by_slot[experience.slot].append((index, experience))
     audiences: dict[str, tuple[int, Predicate]] = {}
     slots = tuple(
@@ -337,6 +372,14 @@ def _build(ruleset: Ruleset) -> PreparedRuleset:
         for slot, members in by_slot.items()
     )
     journey = tuple((stage.stage, conditions.compile(stage.when)) for stage in ruleset.journey)
+    multi: dict[str, list[tuple[int, PreparedExperience]]] = {}
+    for number, (_slot, candidates) in enumerate(slots):
+        for candidate in candidates:
+            if candidate.multi:
+                multi.setdefault(candidate.id, []).append((number, candidate))
+    for entries in multi.values():
+        factors = [f.slot for f in entries[0][1].experience.factors]
+        entries.sort(key=lambda entry: factors.index(entry[1].experience.slot))
     return PreparedRuleset(
         ruleset,
         slots,
@@ -349,6 +392,7 @@ def _build(ruleset: Ruleset) -> PreparedRuleset:
         Lru(maxsize=_RESULTS_KEPT),
         ruleset.policy.max_experiences_per_page is not None
         or ruleset.policy.max_exposures_per_session is not None,
+        {exp_id: tuple(entries) for exp_id, entries in multi.items()},
     )
 
 

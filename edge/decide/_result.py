@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -26,6 +27,7 @@ REASONS = (
     "frequency_cap",
     "policy",
     "coverage",
+    "slot_taken",  # a multivariate experience passed over: another of its slots is held
     "no_recommendations",
     "error",
     "forced",  # a QA override (?perso_force=...), edge.decide._force
@@ -77,7 +79,11 @@ class Result:
       "slot": None}`;
     - `assignments`: experience id -> variant id for this page's decisions (sticky
       assignments to store on the device; empty without a visitor id);
-    - `journey`: the journey stage that matched, or None.
+    - `journey`: the journey stage that matched, or None;
+    - `valid`: [from, until) in UTC epoch seconds (either may be infinite): the same
+      context and profile get this same result at any moment inside it (the schedules
+      and frequency-cap windows `decide` read). Empty (from == until) when the result
+      must not be kept: a decision that failed and fell back to the defaults.
     """
 
     decisions: list[Decision]
@@ -85,6 +91,7 @@ class Result:
     assignments: dict[str, str] = field(default_factory=dict)
     journey: str | None = None
     trace: tuple[str, ...] = ()
+    valid: tuple[float, float] = (-math.inf, math.inf)
 
     def decision(self, slot: str) -> Decision:
         """The decision for one slot (`KeyError` naming the slot if it is not declared)."""

@@ -12,6 +12,7 @@ from typing import Any
 from edge.decide._caps import session_exposures
 from edge.decide._content import Recommender, page_items
 from edge.decide._prepare import PreparedExperience, PreparedRuleset
+from edge.decide._result import Decision
 from edge.types import Attributes, Content, Profile
 
 __all__ = ["Run"]
@@ -29,6 +30,7 @@ class Run:
     __slots__ = (
         "assignments",
         "audience",
+        "claimed",
         "consent",
         "context",
         "exposed",
@@ -39,6 +41,7 @@ class Run:
         "items",
         "low",
         "now",
+        "passed",
         "prepared",
         "profile",
         "session_count",
@@ -78,6 +81,10 @@ class Run:
         self.furthest = 0
         # The viewed items and the current one, read at the first recommend list.
         self.items: tuple[list[str], str | None] | None = None
+        # Multivariate experiences (`edge.decide._multi`): the slots one took, with their
+        # decisions; those passed over in all their slots (id -> furthest step, explain line).
+        self.claimed: dict[str, Decision] = {}
+        self.passed: dict[str, tuple[int, str]] = {}
 
     def policy_reached(self) -> str | None:
         """Which page policy holds before the next slot, if one does."""

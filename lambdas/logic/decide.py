@@ -3,7 +3,10 @@
 The same core as the browser worker and `perso simulate` (`edge.decide.decide_signals`),
 so a first view, an email or the call centre see what the web sees. Nothing is stored
 and no profile is read: the answer depends on the signals, the consent, the visitor id
-(only with consent) and the time.
+(only with consent) and the time. Beside the decisions the answer carries what the
+loader stub applies before first paint on a new visitor's first view (`ops`, the device
+cache's format: `lambdas.logic._ops`) and the span in which they hold (`valid`, epoch
+ms: `edge.reads.valid_window`, cut at the unit of local time the ruleset reads).
 
 The live ruleset is held in memory per site (`LiveRulesets`): loaded on the first
 request, and its pointer re-read at most once per `POINTER_MAX_AGE` seconds (the
@@ -23,7 +26,9 @@ from typing import Any, Protocol
 from edge.artifact import ArtifactError, load
 from edge.decide import decide_signals
 from edge.model import Ruleset
-from lambdas.models.decide import DecideRequest, DecideResponse, DecisionOut
+from edge.reads import reads, valid_window
+from lambdas.logic._ops import dom_ops
+from lambdas.models.decide import DecideRequest, DecideResponse, DecisionOut, DomOp
 from lambdas.models.errors import NotFound
 
 __all__ = ["POINTER_MAX_AGE", "ArtifactSource", "LiveRulesets", "decide_view"]
@@ -102,26 +107,32 @@ class LiveRulesets:
 def decide_view(
     request: DecideRequest, *, ruleset: Ruleset, version: str, now: datetime
 ) -> DecideResponse:
-    """Every slot's decision for one view, as the browser's first view would get it.
+    """Every slot's decision for one view, as the browser's first view would get it,
+    with the DOM ops the loader stub applies and the window they hold in.
 
     >>> # decide_view(DecideRequest(site="demo-shop", signals={"url": "https://x/"}), ...)
-    >>> # DecideResponse(version="ab12...", decisions=[DecisionOut(slot="hero", ...)])
+    >>> # DecideResponse(version="ab12...", decisions=[DecisionOut(slot="hero", ...)],
+    >>> #                ops=[DomOp(slot="hero", s="#hero h1", h="Bem-vindo")], valid=[...])
     """
     signals: dict[str, Any] = request.signals.model_dump(mode="json")
     signals["consent"] = request.consent.model_dump(mode="json")
     if request.visitor is not None:
         signals["visitor_id"] = request.visitor
-    _, result = decide_signals(ruleset, signals, {}, now)
+    context, result = decide_signals(ruleset, signals, {}, now)
+    decisions = [
+        {
+            "slot": d.slot,
+            "experience": d.experience,
+            "variant": d.variant,
+            "content": d.content,
+            "reason": d.reason,
+        }
+        for d in result.decisions
+    ]
+    selectors = {slot: s.selector for slot, s in ruleset.slots.items()}
     return DecideResponse(
         version=version,
-        decisions=[
-            DecisionOut(
-                slot=d.slot,
-                experience=d.experience,
-                variant=d.variant,
-                content=d.content,
-                reason=d.reason,
-            )
-            for d in result.decisions
-        ],
+        decisions=[DecisionOut.model_validate(d) for d in decisions],
+        ops=[DomOp.model_validate(op) for op in dom_ops(decisions, selectors)],
+        valid=valid_window(reads(ruleset), result.valid, signals=signals, context=context, now=now),
     )

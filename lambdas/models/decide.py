@@ -6,13 +6,21 @@ no profile is taken. Without consent the body carries no identifier at all.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from lambdas.models.events import Consent, Id, SiteId
 
-__all__ = ["DecideRequest", "DecideResponse", "DecisionOut", "Signals"]
+__all__ = ["ClassOp", "DecideRequest", "DecideResponse", "DecisionOut", "DomOp", "Signals"]
 
 _Text = Annotated[str, StringConstraints(max_length=2048)]
 _Short = Annotated[str, StringConstraints(max_length=64)]
@@ -64,8 +72,44 @@ class DecisionOut(BaseModel):
     reason: str
 
 
+class ClassOp(BaseModel):
+    add: list[str]
+    remove: list[str]
+
+
+class DomOp(BaseModel):
+    """One slot's change as the loader stub applies it (the device cache's format,
+    snippet/src/dom.js `cachedOps`): only the keys that apply are sent."""
+
+    slot: str
+    s: str = Field(description="The slot's selector.")
+    h: str | None = Field(None, description="Inner HTML, escaped or sanitized.")
+    a: dict[str, str | None] | None = Field(None, description="Attributes; null removes.")
+    c: ClassOp | None = Field(None, description="Classes to add and remove.")
+    x: Literal[1] | None = Field(None, description="1: hide the element.")
+
+    @model_serializer(mode="wrap")
+    def _only_what_applies(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        return {key: value for key, value in dumped.items() if value is not None}
+
+
+def _unbounded() -> list[int | None]:
+    return [None, None]
+
+
 class DecideResponse(BaseModel):
-    """The decisions of every slot, from the ruleset `version` (its sha256)."""
+    """The decisions of every slot, from the ruleset `version` (its sha256).
+
+    `ops`: what the loader stub applies before first paint (`DomOp`, slots whose
+    decision changes the page; no redirect, no data). `valid`: `[from_ms, until_ms]`,
+    epoch milliseconds (null: unbounded), in which the device may keep applying them
+    to views with the same key (`edge.reads.valid_window`).
+    """
 
     version: str
     decisions: list[DecisionOut]
+    ops: list[DomOp] = Field(default_factory=list)
+    valid: Annotated[list[int | None], Field(min_length=2, max_length=2)] = Field(
+        default_factory=_unbounded
+    )

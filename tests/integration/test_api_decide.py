@@ -123,3 +123,38 @@ def test_an_origin_of_another_site_is_refused(live: LocalBackend) -> None:
         live, "POST", "/v1/decide", {"site": "demo-shop", "signals": {}}, headers=headers
     )
     assert status == 403 and "access-control-allow-origin" not in out, answer
+
+
+def test_a_cross_origin_page_may_ask_and_gets_ops_without_any_identifier(
+    live: LocalBackend,
+) -> None:
+    # Given a site page on its own origin, which a JSON POST makes the browser preflight
+    status, headers, _ = call(
+        live,
+        "OPTIONS",
+        "/v1/decide",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    # Then the preflight lets it POST JSON from there
+    assert status == 204
+    assert headers["access-control-allow-origin"] == ORIGIN
+    assert "POST" in headers["access-control-allow-methods"]
+    assert "content-type" in headers["access-control-allow-headers"].lower()
+    # When it asks before consent, with no visitor id, no token, no cookie
+    body = {"site": "demo-shop", "signals": SIGNALS | {"languages": ["pt-BR"]}}
+    status, headers, answer = call(
+        live, "POST", "/v1/decide", body, headers=HEADERS | {"Content-Type": "application/json"}
+    )
+    # Then it gets what the stub applies as is, and until when
+    assert status == 200, answer
+    assert headers["access-control-allow-origin"] == ORIGIN
+    assert {"slot": "hero", "s": "#hero h1", "h": "Bem-vindo à Perso Shop"} in answer["ops"]
+    assert all(set(op) <= {"slot", "s", "h", "a", "c", "x"} for op in answer["ops"])
+    # (the demo reads the local hour: the window is the hour of the device's clock,
+    # 19:00 to 20:00 at +01:00)
+    hour = datetime(2026, 11, 25, 18, tzinfo=UTC).timestamp() * 1000
+    assert answer["valid"] == [hour, hour + 3_600_000]

@@ -58,6 +58,8 @@ EDGE_TESTS = (
     "tests/unit/test_conditions_extra.py",
     "tests/unit/test_decide_fuzz.py",
     "tests/unit/test_decide_forced.py",
+    "tests/unit/test_reads.py",
+    "tests/unit/test_multivariate.py",
 )
 # Tests of edge modules that deliberately stay on CPython, each with its reason
 # (none at present: the bridge's IN_PYODIDE test runs in both).
@@ -67,8 +69,11 @@ NOT_IN_PYODIDE = {
     "(edge.compiler.schema is build-time only and not in the browser wheel)",
 }
 # Single tests that only make sense on CPython, deselected in Pyodide, each with its reason
-# (none at present: the bridge's IN_PYODIDE test runs in both).
-CPYTHON_ONLY_TESTS: dict[str, str] = {}
+# (the bridge's IN_PYODIDE test runs in both).
+CPYTHON_ONLY_TESTS: dict[str, str] = {
+    "tests/unit/test_multivariate.py::test_perso_simulate_explains_it": "runs the perso "
+    "command (infra.cli, typer), which is not part of the edge wheel",
+}
 # What counts as a test of an edge module (an unlisted match is reported).
 EDGE_PATTERNS = (
     "tests/conformance/test_*.py",
@@ -83,6 +88,7 @@ EDGE_PATTERNS = (
     "tests/unit/test_schema*.py",
     "tests/unit/test_model*.py",
     "tests/unit/test_bridge*.py",
+    "tests/unit/test_reads*.py",
 )
 # Copied into Pyodide: what the listed tests import or read (never edge/ itself: the
 # tests must use the installed wheel).

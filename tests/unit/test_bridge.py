@@ -6,12 +6,13 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from edge import artifact, bridge
-from edge.model import Experience, JourneyStage, Ruleset, Slot, Variant
+from edge.model import Experience, JourneyStage, Ruleset, Schedule, Slot, Variant
 
 NOW = "2026-11-25T21:30:00Z"
 
@@ -177,3 +178,58 @@ def test_load_artifact_file_reads_the_virtual_disk(tmp_path: Path) -> None:
         assert missing["ok"] is False and "cannot read the artifact" in missing["error"]
     finally:
         bridge.reset()
+
+
+def test_load_artifact_says_what_the_ruleset_reads(loaded: str) -> None:
+    status = json.loads(bridge.load_artifact(artifact.encode(_ruleset()).data, loaded))
+    # language (hello), the split's hash and the journey's purchases counter
+    assert status["reads"] == {
+        "parts": ["consent", "id", "languages"],
+        "profile": ["purchases"],
+        "custom": [],
+        "query": [],
+        "time": None,
+    }
+
+
+def test_decide_json_says_until_when_the_decisions_hold() -> None:
+    # Given a ruleset that reads the local hour, with a schedule ending in 30 minutes
+    end = datetime(2026, 11, 25, 22, 0, tzinfo=UTC).timestamp()
+    evening = Ruleset(
+        site="s",
+        slots={"hero": Slot("hero", "#hero h1")},
+        experiences=(
+            Experience(
+                id="evening",
+                slot="hero",
+                consent="none",
+                audience={"local.hour": {"$gte": 18}},
+                schedule=Schedule(end=end),
+                variants=(Variant("v", 1.0, {"text": "Boa noite"}),),
+            ),
+        ),
+    )
+    art = artifact.encode(evening)
+    try:
+        assert json.loads(bridge.load_artifact(art.data, art.sha256))["reads"]["time"] == "hour"
+        # When a device at 18:30:15 local (UTC-3) decides at 21:30:15Z
+        now = "2026-11-25T21:30:15Z"
+        out = json.loads(bridge.decide_json(_signals(local_time="2026-11-25T18:30:15"), "{}", now))
+        # Then the window is the local hour, cut by the schedule's end (22:00Z)
+        start = datetime(2026, 11, 25, 21, 0, tzinfo=UTC).timestamp()
+        assert out["decisions"][0]["experience"] == "evening"
+        assert out["valid"] == [int(start * 1000), int(end * 1000)]
+        # And an hour with no schedule in sight ends at the next local hour
+        out = json.loads(
+            bridge.decide_json(
+                _signals(local_time="2026-11-25T18:00:00"), "{}", "2026-11-25T21:00:00Z"
+            )
+        )
+        assert out["valid"] == [int(start * 1000), int((start + 3600) * 1000)]
+    finally:
+        bridge.reset()
+
+
+def test_decide_json_valid_is_unbounded_when_nothing_limits_it(loaded: str) -> None:
+    out = json.loads(bridge.decide_json(_signals(), "{}", NOW))
+    assert out["valid"] == [None, None]
