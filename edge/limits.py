@@ -35,6 +35,9 @@ MAX_VARIANTS = 20
 # traffic, and a 2^6 full factorial, or a fraction of 7-8 two-level factors, is already
 # more than most sites can fill; a design past it must be cut to a fraction or fewer factors.
 MAX_COMBINATIONS = 64
+# A combination's id (its level ids joined with ".") is the variant an exposure carries:
+# the event API takes names of at most 64 bytes (lambdas/models/events.py MAX_NAME_BYTES).
+MAX_COMBINATION_ID = 64
 # Levels of nested conditions ($and, $or, $nor, $not, $elemMatch, segments inlined
 # where they are used). Audiences written by people nest 3-6 levels; compiling and
 # evaluating conditions recurses once per level.

@@ -33,7 +33,7 @@ from edge.compiler import _yaml
 from edge.compiler._check import Checker, kind_of, known_slot
 from edge.compiler._content import check_content
 from edge.compiler._design import RESOLUTIONS, design_size, fractional, full
-from edge.limits import MAX_COMBINATIONS
+from edge.limits import MAX_COMBINATION_ID, MAX_COMBINATIONS
 from edge.model import Factor, Level, Slot, Variant
 
 __all__ = ["MULTIVARIATE_KEYS", "compile_factors"]
@@ -154,6 +154,14 @@ def _combinations(
             line,
             f"{where} design {name} needs {size:,} combinations; the limit is "
             f"{MAX_COMBINATIONS} (use a fraction, or fewer factors or levels).",
+        )
+        return ()
+    longest = sum(max(len(level.id) for level in f.levels) for f in factors) + len(factors) - 1
+    if longest > MAX_COMBINATION_ID:
+        check.report(
+            line,
+            f"{where} combination ids (level ids joined with '.') reach {longest} characters; "
+            f"the limit is {MAX_COMBINATION_ID} (use shorter level ids).",
         )
         return ()
     runs = full(levels) if resolution is None else fractional(len(factors), resolution=resolution)

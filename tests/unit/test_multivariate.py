@@ -16,7 +16,7 @@ from edge import artifact
 from edge.compiler import compile_text
 from edge.compiler._design import FRACTIONS, fractional, full
 from edge.decide import decide, parse_forced
-from edge.limits import MAX_COMBINATIONS
+from edge.limits import MAX_COMBINATION_ID, MAX_COMBINATIONS
 from edge.model import Experience, Factor, Level, Ruleset, Slot, Variant
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -234,6 +234,21 @@ def test_a_design_past_the_limit_names_the_experience_the_count_and_the_limit() 
     assert _problems(text) == [
         f"r.yaml:10: experience 'm' design full needs 81 combinations; the limit is "
         f"{MAX_COMBINATIONS} (use a fraction, or fewer factors or levels)."
+    ]
+
+
+def test_combination_ids_longer_than_an_event_takes_are_refused() -> None:
+    # Each exposure carries the combination id as its variant, and the event API takes
+    # at most 64 bytes there: a longer id would be a ruleset whose results never count.
+    long = "x" * 40
+    text = (
+        'site: shop\nslots:\n  hero: "#hero"\n  cta: "#cta"\nexperiences:\n'
+        f"{_MVT}    factors: {{a: {{slot: hero, levels: [{{id: a}}, {{id: {long}}}]}},"
+        f" b: {{slot: cta, levels: [{{id: b}}, {{id: {long}}}]}}}}\n"
+    )
+    assert _problems(text) == [
+        f"r.yaml:8: experience 'm' combination ids (level ids joined with '.') reach 81 "
+        f"characters; the limit is {MAX_COMBINATION_ID} (use shorter level ids)."
     ]
 
 
