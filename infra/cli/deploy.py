@@ -8,6 +8,9 @@ of `--stack`. Without `--target`, `--bucket`/`--stack` mean aws and nothing mean
     ~ experience hero-test: weights [0.5, 0.5] -> [0.4, 0.6]
     Deploy these changes to demo-shop? [y/N]: y
     published demo-shop version 3f2a... (2140 bytes): rulesets/demo-shop/latest.json
+    $ perso deploy examples/demo-shop.yaml --preview
+    uploaded a preview of demo-shop: version 3f2a... (2140 bytes); the live version is unchanged
+    see it in one browser tab: http://127.0.0.1:8080/?perso_preview=3f2a...
     $ perso history demo-shop
     $ perso rollback demo-shop --yes
     rolled back demo-shop to version 9b1c...; pinned until the next deploy
@@ -15,7 +18,11 @@ of `--stack`. Without `--target`, `--bucket`/`--stack` mean aws and nothing mean
 Deploy compiles the file, shows what changes against the live ruleset and asks (`--yes`
 skips; without a terminal `--yes` is required), then keeps the learned params of the
 current artifact that still fit, uploads the source for the scheduled publisher, then the
-artifact, then the pointer; an unchanged ruleset writes nothing. A rollback pins its
+artifact, then the pointer; an unchanged ruleset writes nothing. `--preview` uploads only
+the artifact (no pointer, history, source or pin) and prints the site's page with
+`?perso_preview=<sha256>`, which shows it in that browser tab alone until
+`?perso_preview=off` or the tab closes. Uploads show progress on stderr
+(infra/cli/_progress.py). A rollback pins its
 version so the scheduled publisher leaves it until the next deploy. `pause` turns one
 experience off at once without editing the YAML; `resume` turns it back on.
 Exit codes: 0 done, 1 declined at the prompt, 2 a problem (one sentence each).
@@ -39,6 +46,7 @@ import typer
 
 from edge.compiler import compile_file, compile_text
 from infra.cli._diff import experience_diff, ruleset_diff
+from infra.cli._progress import uploading
 from infra.cli._target import (
     BucketOpt,
     DistributionOpt,
@@ -47,19 +55,23 @@ from infra.cli._target import (
     RegionOpt,
     Target,
     TargetOpt,
+    Where,
     YesOpt,
     aws_errors,
     aws_problem,
     option,
     resolve_target,
+    running_dev,
     stack_outputs,
     with_options,
 )
 from infra.cli.errors import CommandError
+from infra.local import DEMO_SITE
 from lambdas.logic.publish import (
     PublishError,
     deploy_ruleset,
     live_ruleset,
+    preview_ruleset,
     rollback_site,
     set_paused,
     without_paused,
@@ -73,6 +85,8 @@ if TYPE_CHECKING:
 __all__ = ["Target", "register", "resolve_target", "stack_outputs"]
 
 _SITE = re.compile(r"[a-z0-9-]{1,64}")
+# The runtime's mark (snippet/src/preview.js): a sha256 shows that artifact, "off" ends it.
+PREVIEW_PARAM = "perso_preview"
 
 
 SiteArg = Annotated[str, typer.Argument(help="The site id.")]
@@ -201,6 +215,13 @@ def diff(
 @_WRITE
 def deploy(
     file: FileArg,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview",
+            help="Upload without going live and print a URL that shows it in one browser tab.",
+        ),
+    ] = False,
     *,
     options: Options,
 ) -> None:
@@ -211,6 +232,9 @@ def deploy(
     with _sentences():
         lines, paused = _changes(cdn, ruleset)
         pinned = cdn.get_pin(site) is not None
+    if preview:
+        _preview(ruleset, cdn, lines, paused, options=options)
+        return
     if not lines and not pinned:
         message = f"{site} is unchanged; nothing written"
         typer.echo(json.dumps({"site": site, "changed": False}) if options.as_json else message)
@@ -219,7 +243,7 @@ def deploy(
         _show(lines or ["(same rules; clears the rollback's pin)"], paused)
     _confirm(f"Deploy these changes to {site}?", yes=options.yes)
     source = file.read_text(encoding="utf-8")
-    with _sentences():
+    with _sentences(), uploading(cdn):
         outcome = deploy_ruleset(
             ruleset, cdn=cdn, now=datetime.now(UTC), source=source, by=_by("deploy")
         )
@@ -232,6 +256,54 @@ def deploy(
         )
     else:
         typer.echo(f"{outcome.site} is unchanged (version {outcome.version}); nothing written")
+
+
+def _preview(
+    ruleset: Ruleset, cdn: S3Cdn, lines: list[str], paused: list[str], *, options: Options
+) -> None:
+    """`deploy --preview`: the diff, the artifact alone, and the URL that shows it."""
+    site = ruleset.site
+    if not options.as_json:
+        _show(lines or [f"{site}: no changes against the live ruleset"], paused)
+    with _sentences(), uploading(cdn):
+        outcome = preview_ruleset(ruleset, cdn=cdn)
+    page = _site_page(site, options)
+    sha = outcome.sha256
+    url = None if page is None else f"{page}?{PREVIEW_PARAM}={sha}"
+    end = None if page is None else f"{page}?{PREVIEW_PARAM}=off"
+    if options.as_json:
+        extra = {"changes": lines, "preview_url": url, "end_url": end}
+        typer.echo(json.dumps({**outcome.to_dict(), **extra}, sort_keys=True))
+        return
+    typer.echo(
+        f"uploaded a preview of {site}: version {outcome.version} ({outcome.size} bytes); "
+        "the live version is unchanged"
+    )
+    if url is None:
+        typer.echo(f"see it in one browser tab: add ?{PREVIEW_PARAM}={sha} to a page of {site}")
+        typer.echo(f"end it with ?{PREVIEW_PARAM}=off (or close the tab)")
+    else:
+        typer.echo(f"see it in one browser tab: {url}")
+        typer.echo(f"end it with {end} (or close the tab)")
+
+
+def _site_page(site: str, options: Options) -> str | None:
+    """The site's home page: its first allowed origin, else the local demo; None if unknown."""
+    from lambdas.dal import admin
+    from lambdas.models.errors import StoreError
+
+    local = options.target is Where.local or (
+        options.target is None and not (options.bucket or options.stack)
+    )
+    try:
+        item = admin.read_site(options.store(), site) or {}
+    except (CommandError, StoreError):
+        # `--bucket` alone names no table: the URL is then left to the reader
+        item = {}
+    origins = [str(o) for o in item.get("origins") or []]
+    if origins:
+        return origins[0].rstrip("/") + "/"
+    return f"{running_dev().url}/" if local and site == DEMO_SITE else None
 
 
 @_READ
@@ -286,7 +358,12 @@ def _history_rows(entries: list[dict[str, Any]], live: object) -> list[dict[str,
 def rollback(
     site: SiteArg,
     to: Annotated[
-        str | None, typer.Option("--to", help="Version or sha256 (default: the previous one).")
+        str | None,
+        typer.Option(
+            "--to",
+            help="Version or sha256 (default: the one live before the last deploy, pause, "
+            "resume or rollback).",
+        ),
     ] = None,
     *,
     options: Options,
@@ -295,7 +372,7 @@ def rollback(
     _check_site(site)
     cdn = options.cdn()
     _confirm(f"Roll {site} back to {to or 'the previous version'}?", yes=options.yes)
-    with _sentences():
+    with _sentences(), uploading(cdn):
         outcome = rollback_site(site, cdn=cdn, now=datetime.now(UTC), to=to, by=_by("rollback"))
     if options.as_json:
         typer.echo(json.dumps(outcome.to_dict(), sort_keys=True))
@@ -312,7 +389,7 @@ def _pause(site: str, experience: str, *, paused: bool, options: Options) -> Non
     state = "off on {} now" if paused else "back on on {}"
     _confirm(f"Turn {experience} {state.format(site)}?", yes=options.yes)
     command = "pause" if paused else "resume"
-    with _sentences():
+    with _sentences(), uploading(cdn):
         outcome = set_paused(
             site, experience, paused=paused, cdn=cdn, now=datetime.now(UTC), by=_by(command)
         )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from infra.cli._progress import status
 from infra.cli._target import (
     EndpointOpt,
     Options,
@@ -148,7 +149,10 @@ def add(
     with _sentences():
         if admin.read_site(store, site) is not None:
             raise CommandError(f"site {site!r} already exists; change it with `perso site set`.")
-        admin.configure_site(store, site, origins=origins, api_key=key, retention_days=retention)
+        with status(f"writing the config of {site} to the table"):
+            admin.configure_site(
+                store, site, origins=origins, api_key=key, retention_days=retention
+            )
         item = admin.read_site(store, site) or {}
     _print(item, as_json=options.as_json, key=key, verb="added ")
 
@@ -190,7 +194,7 @@ def set_(
         raise CommandError("nothing to change: give --origin, --api-key-rotate or --retention.")
     store = options.store()
     key = secrets.token_urlsafe(24) if api_key_rotate else None
-    with _sentences():
+    with _sentences(), status(f"writing the config of {site} to the table"):
         item = admin.update_site(
             store, site, origins=origins, api_key=key, retention_days=retention
         )

@@ -18,7 +18,14 @@ from typing import Any
 from edge.artifact import Artifact, encode, pointer
 from edge.compiler import compile_file
 from edge.model import Ruleset
-from lambdas.models.cdn import artifact_key, in_publish_order, pointer_key, source_key
+from lambdas.models.cdn import (
+    artifact_key,
+    history_key,
+    in_publish_order,
+    is_pointer,
+    pointer_key,
+    source_key,
+)
 
 __all__ = ["BucketMirror", "Release", "now_iso", "write_release"]
 
@@ -71,20 +78,36 @@ class BucketMirror:
         self._thread: threading.Thread | None = None
 
     def seed(self, examples: Path) -> None:
-        """Upload the folder's rulesets and every example's source YAML."""
+        """Upload the folder's rulesets and every example's source YAML.
+
+        Each pointer gets its history entry too, as a publish writes it, so the first
+        `perso deploy` can be rolled back to the version the stack started with.
+        """
         files = {
             path.relative_to(self._folder).as_posix(): path
             for path in sorted((self._folder / "rulesets").rglob("*"))
             if path.is_file()
         }
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         for key in in_publish_order(files):
-            self._s3.put_object(Bucket=self._bucket, Key=key, Body=files[key].read_bytes())
+            body = files[key].read_bytes()
+            if is_pointer(key):
+                self._seed_history(key.split("/")[1], body, stamp)
+            self._s3.put_object(Bucket=self._bucket, Key=key, Body=body)
         for yaml_file in sorted(examples.glob("*.yaml")):
             ruleset = compile_file(yaml_file).ruleset
             if ruleset is not None:
                 key = source_key(ruleset.site)
                 self._s3.put_object(Bucket=self._bucket, Key=key, Body=yaml_file.read_bytes())
         self.sync_once()  # what was just uploaded counts as seen
+
+    def _seed_history(self, site: str, pointer_body: bytes, stamp: str) -> None:
+        with contextlib.suppress(ValueError, KeyError, TypeError):  # not a pointer: no entry
+            latest = json.loads(pointer_body)
+            entry = {**latest, "command": "dev", "deployed_by": "perso dev (examples/)"}
+            body = (json.dumps(entry, sort_keys=True, indent=1) + "\n").encode()
+            key = history_key(site, stamp, str(latest["sha256"]))
+            self._s3.put_object(Bucket=self._bucket, Key=key, Body=body)
 
     def sync_once(self) -> list[str]:
         """Copy new or changed objects under `rulesets/` into the folder; their keys."""

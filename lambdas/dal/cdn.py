@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import boto3
 from botocore.config import Config
@@ -34,7 +34,7 @@ from lambdas.models.cdn import (
     source_key,
 )
 
-__all__ = ["CdnUnavailable", "S3Cdn", "make_cdn_clients"]
+__all__ = ["CdnUnavailable", "S3Cdn", "WriteWatcher", "make_cdn_clients"]
 
 _PRIVATE = "no-store"  # history and sources are never served (the CDN's guard answers 404)
 _CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard"})
@@ -42,6 +42,13 @@ _CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard"
 
 class CdnUnavailable(Exception):
     """S3 or CloudFront refused or could not be reached; the sentence says which call."""
+
+
+class WriteWatcher(Protocol):
+    """Told of each write as it starts and ends (the `perso` command's upload progress)."""
+
+    def begin(self, kind: str, key: str, size: int) -> None: ...
+    def end(self, kind: str, key: str) -> None: ...
 
 
 @functools.lru_cache(maxsize=8)
@@ -64,9 +71,16 @@ class S3Cdn:
     """Reads and writes the CDN layout in one bucket; invalidates one distribution."""
 
     def __init__(
-        self, s3: Any, bucket: str, *, cloudfront: Any = None, distribution_id: str | None = None
+        self,
+        s3: Any,
+        bucket: str,
+        *,
+        cloudfront: Any = None,
+        distribution_id: str | None = None,
+        watcher: WriteWatcher | None = None,
     ) -> None:
         self._s3 = s3
+        self.watcher = watcher
         self.bucket = bucket
         self._cloudfront = cloudfront
         self.distribution_id = distribution_id
@@ -144,6 +158,12 @@ class S3Cdn:
         )
         return pointer_key(site)
 
+    def put_artifact(self, site: str, sha256: str, data: bytes) -> str:
+        """Write one artifact alone (a preview): no history entry, the pointer unmoved."""
+        key = artifact_key(site, sha256)
+        self._put(key, data, "application/msgpack", ARTIFACT_CACHE, kind="artifact")
+        return key
+
     def put_pointer(
         self,
         site: str,
@@ -175,6 +195,8 @@ class S3Cdn:
         """Invalidate `paths` on the distribution (None when there is no distribution)."""
         if self._cloudfront is None or not self.distribution_id:
             return None
+        if self.watcher is not None:
+            self.watcher.begin("invalidation", ",".join(paths), 0)
         try:
             answer = self._cloudfront.create_invalidation(
                 DistributionId=self.distribution_id,
@@ -189,6 +211,8 @@ class S3Cdn:
                 f"{self.distribution_id} ({_reason(exc)})."
             ) from exc
         self.log.append(("invalidation", ",".join(paths)))
+        if self.watcher is not None:
+            self.watcher.end("invalidation", ",".join(paths))
         return str(answer["Invalidation"]["Id"])
 
     # --- helpers ----------------------------------------------------------------------
@@ -234,6 +258,8 @@ class S3Cdn:
         return bytes(answer["Body"].read())
 
     def _put(self, key: str, data: bytes, content_type: str, cache: str, *, kind: str) -> None:
+        if self.watcher is not None:
+            self.watcher.begin(kind, key, len(data))
         try:
             self._s3.put_object(
                 Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, CacheControl=cache
@@ -243,6 +269,8 @@ class S3Cdn:
                 f"s3://{self.bucket}/{key} cannot be written ({_reason(exc)})."
             ) from exc
         self.log.append((kind, key))
+        if self.watcher is not None:
+            self.watcher.end(kind, key)
 
     def _list(self, prefix: str) -> list[str]:
         keys: list[str] = []

@@ -13,8 +13,12 @@ deterministic (seeded bandit, ties broken by id).
   report's sample-ratio check knows which split was live on which day.
 - `deploy_ruleset(ruleset, cdn=, now=, source=)`: `perso deploy`; keeps the current learned
   params that still fit the new ruleset.
+- `preview_ruleset(ruleset, cdn=)`: `perso deploy --preview`; the artifact deploy would
+  publish, uploaded (content-addressed) without moving the pointer: no history entry, no
+  source, no pin. A browser asks for it by its sha256 (`?perso_preview=<sha256>`).
 - `rollback_site(site, cdn=, now=, to=None)`: `perso rollback`; a pointer write from history,
-  and a pin (`sources/<site>/pin.json`).
+  and a pin (`sources/<site>/pin.json`). Without `to`: the version live before the last
+  deploy, pause, resume or rollback (scheduled re-weightings since belong to that change).
 - `set_paused(site, experience, paused=, cdn=, now=)`: `perso pause` / `perso resume`.
 
 A rollback pins the version it restored: `publish_site` publishes nothing for a pinned site
@@ -37,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from edge.artifact import ArtifactError, encode, load, pointer
@@ -57,6 +61,7 @@ __all__ = [
     "live_ruleset",
     "live_weights",
     "merge_learned",
+    "preview_ruleset",
     "publish_site",
     "rollback_site",
     "set_paused",
@@ -93,6 +98,7 @@ class Cdn(Protocol):
         stamp: str,
         note: dict[str, Any] | None = None,
     ) -> str: ...
+    def put_artifact(self, site: str, sha256: str, data: bytes) -> str: ...
     def put_source(self, site: str, text: str) -> str: ...
     def put_pin(self, site: str, pin: dict[str, Any] | None) -> None: ...
     def put_paused(self, site: str, experiences: list[str]) -> None: ...
@@ -154,13 +160,13 @@ def merge_learned(ruleset: Ruleset, learned: Learned) -> Learned:
 
 
 def publish_site(site: str, *, cdn: Cdn, counters: CounterReader, now: datetime) -> PublishResult:
-    """Learn from the counters and publish when the artifact changed (never when pinned)."""
-    pin = cdn.get_pin(site)
-    if pin is not None:
-        version = pin.get("version")
-        return PublishResult(
-            site, False, pin.get("sha256"), version, f"pinned to {version} by a rollback"
-        )
+    """Learn from the counters and publish when the artifact changed (never when pinned).
+
+    A rollback that lands while this runs wins: the pin is read again before the write,
+    and after it, when the pointer this publish wrote is put back to the pinned one.
+    """
+    if (pinned := _pinned(site, cdn)) is not None:
+        return pinned
     base = _base_ruleset(site, cdn)
     if base is None:
         return PublishResult(site, False, None, None, "no deployed source or artifact")
@@ -168,10 +174,36 @@ def publish_site(site: str, *, cdn: Cdn, counters: CounterReader, now: datetime)
     if learned.segments:
         counters.put_segment_rules(site, learned.segments)
     ruleset = _without(dataclasses.replace(base, learned=learned), cdn.get_paused(site))
+    if (pinned := _pinned(site, cdn)) is not None:  # a rollback while learning
+        return pinned
     result = _publish(ruleset, cdn=cdn, now=now, note=_note("publish", "scheduled publisher"))
+    pin = cdn.get_pin(site)
+    if result.changed and pin is not None and pin.get("sha256") != result.sha256:
+        # a rollback between the check and the write: its pointer goes back
+        keys = ("version", "url", "sha256", "published_at")
+        latest: dict[str, Any] = {k: pin[k] for k in keys if k in pin}
+        note = _note("rollback", f"{pin.get('pinned_by', 'unknown')}, restored after a publish")
+        # stamped a microsecond later: history sorts by stamp, and this comes after the publish
+        later = _stamp(now + timedelta(microseconds=1))
+        path = cdn.put_pointer(site, latest, stamp=later, note=note)
+        cdn.invalidate([f"/{path}"])
+        version = pin.get("version")
+        reason = f"pinned to {version} by a rollback (its pointer restored after this publish)"
+        return PublishResult(site, False, pin.get("sha256"), version, reason)
     for record in live_weights(ruleset, now=now):
         counters.record_weights(site, record)  # a write only when they changed
     return result
+
+
+def _pinned(site: str, cdn: Cdn) -> PublishResult | None:
+    """The answer of a publish on a site a rollback pinned, or None when it is not."""
+    pin = cdn.get_pin(site)
+    if pin is None:
+        return None
+    version = pin.get("version")
+    return PublishResult(
+        site, False, pin.get("sha256"), version, f"pinned to {version} by a rollback"
+    )
 
 
 def live_weights(ruleset: Ruleset, *, now: datetime) -> list[WeightsRecord]:
@@ -214,6 +246,32 @@ def deploy_ruleset(
     return _publish(ruleset, cdn=cdn, now=now, note=_note("deploy", by))
 
 
+def preview_ruleset(ruleset: Ruleset, *, cdn: Cdn) -> PublishResult:
+    """Upload the artifact `deploy_ruleset` would publish, and nothing else.
+
+    The same learned params and paused experiences as a deploy, so the preview shows what
+    the deploy will; the pointer, history, source and pin are left alone, so visitors keep
+    the live version and the scheduled publisher never sees the preview. `changed` is
+    False when the preview is the live artifact itself.
+    """
+    current = _current_ruleset(ruleset.site, cdn)
+    if current is not None:
+        ruleset = dataclasses.replace(ruleset, learned=merge_learned(ruleset, current.learned))
+    artifact = encode(_without(ruleset, cdn.get_paused(ruleset.site)))
+    live = (cdn.get_pointer(ruleset.site) or {}).get("sha256")
+    # content-addressed and immutable: writing it again is harmless, and nothing to invalidate
+    cdn.put_artifact(ruleset.site, artifact.sha256, artifact.data)
+    return PublishResult(
+        ruleset.site,
+        artifact.sha256 != live,
+        artifact.sha256,
+        artifact.version,
+        "preview" if artifact.sha256 != live else "the live version",
+        None,
+        artifact.size,
+    )
+
+
 def set_paused(
     site: str,
     experience: str,
@@ -250,7 +308,8 @@ def set_paused(
 def rollback_site(
     site: str, *, cdn: Cdn, now: datetime, to: str | None = None, by: str | None = None
 ) -> PublishResult:
-    """Point `latest.json` back at an earlier artifact (default: the one before the current)."""
+    """Point `latest.json` back at an earlier artifact (default: the one live before the last
+    change a person made)."""
     history = cdn.history(site)
     if not history:
         raise PublishError(f"site {site!r} has no published history to roll back to.")
@@ -287,7 +346,16 @@ def _rollback_target(
                 return entry
         known = ", ".join(dict.fromkeys(str(e.get("version")) for e in newest_first))
         raise PublishError(f"version {to!r} is not in the history of {site!r} (known: {known}).")
-    for entry in newest_first:
+    # Undo the last change a person made (deploy, pause, resume, rollback): the version
+    # live just before it. The scheduled publisher's re-weightings since then belong to
+    # that change; "the pointer before the live one" would often be a minute-old
+    # re-weighting of the very ruleset being rolled back.
+    last_change = next(
+        (i for i, e in enumerate(newest_first) if e.get("command") not in (None, "publish")),
+        None,
+    )
+    before = [] if last_change is None else newest_first[last_change + 1 :]
+    for entry in [*before, *newest_first]:  # else: the pointer before the live one
         if entry.get("sha256") != current:
             return entry
     raise PublishError(
