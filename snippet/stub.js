@@ -5,34 +5,35 @@
  * document (server rendering) it does nothing. Built with esbuild --target=es5. */
 import { instantPath } from "./src/instant.js";
 
-(function (w, d) {
-  if (!w || !d) return;
-  var p = (w.perso = w.perso || []);
-  function err(m) { w.console && console.error("perso: " + m); }
-  if (p.__stub || p.__loaded) return err("snippet included twice");
+// esbuild wraps all of this in one function: nothing here leaks into the page's globals.
+var w = typeof window != "undefined" && window, d = w && w.document, p;
+function err(m) { w.console && console.error("perso: " + m); }
+if (d) {
+  p = w.perso = w.perso || [];
+  if (p.__stub || p.__loaded) err("snippet included twice");
+  else start();
+}
+
+function start() {
   p.__stub = 1;
-  var names = "init consent track identify set page on ready reset".split(" ");
-  function queue(name) {
-    return function () {
-      var args = [].slice.call(arguments);
-      args.unshift(name);
-      p.push(args);
+  "init consent track identify set page on ready reset".split(" ").forEach(function (name) {
+    p[name] = function () {
+      p.push([name].concat([].slice.call(arguments)));
       return p;
     };
-  }
-  for (var i = 0; i < names.length; i++) p[names[i]] = queue(names[i]);
+  });
   p.init = function (opts) {
     p.push(["init", opts]);
     if (p.__src) return p;
-    var cdn = opts && typeof opts.cdn === "string" ? opts.cdn.replace(/\/+$/, "") : "";
-    if (!cdn) return err("init needs a cdn"), p;
-    p.__src = cdn + "/perso.js";
+    var cdn = opts && opts.cdn;
+    if (!cdn || typeof cdn != "string") return err("init needs a cdn"), p;
+    p.__src = cdn.replace(/\/+$/, "") + "/perso.js";
     var s = d.createElement("script");
     s.async = true;
     s.src = p.__src;
-    s.onerror = function () { err("cannot load " + p.__src); };
+    // (A runtime that cannot load leaves the page's defaults; the browser's console names the URL.)
     (d.head || d.documentElement).appendChild(s);
-    p.__inst = instantPath(w, opts.site, p); // a missing site finds no cache
+    p.__inst = instantPath(w, opts, p); // the cache, or the edge, or nothing
     return p;
   };
-})(typeof window !== "undefined" ? window : null, typeof document !== "undefined" ? document : null);
+}

@@ -10,8 +10,8 @@ OUT/runtime/<version>/        immutable: worker.js, pyodide.mjs, pyodide.asm.mjs
                               (python_stdlib.pyc.zip with --full-stdlib),
                               pyodide-lock.json, the edge / msgpack / cachetools wheels,
                               snapshot.bin (a Pyodide memory snapshot, unless --no-snapshot)
-                              and snapshot.bin.gz: uploaded as snapshot.bin with
-                              Content-Encoding: gzip (`infra.bundle.precompress`)
+                              and snapshot.bin.br: uploaded as snapshot.bin with
+                              Content-Encoding: br (`infra.bundle.precompress`)
 ```
 
 `<version>` is the perso version plus a hash of everything in the directory, so a
@@ -33,6 +33,7 @@ from pathlib import Path
 from infra.bundle.lock import HandLocked, lock_packages, write_lock
 from infra.bundle.precompress import precompress_dir
 from infra.bundle.runtime import (
+    CACHE,
     CACHETOOLS_VERSION,
     CORE_FILES,
     CORE_STDLIB,
@@ -122,7 +123,8 @@ def build_bundle(
     with tempfile.TemporaryDirectory(dir=out / "runtime", prefix=".stage-") as tmp:
         stage = Path(tmp)
         _stage_runtime(stage, pyc=pyc, snapshot=snapshot, full_stdlib=full_stdlib)
-        precompress_dir(stage)  # snapshot.bin: CloudFront would send its 31 MB as they are
+        # snapshot.bin: CloudFront would send its 31 MB as they are
+        precompress_dir(stage, cache=CACHE / "precompressed")
         digests = {p.name: sha256_file(p) for p in sorted(stage.iterdir())}
         version = runtime_version(digests)
         final = out / "runtime" / version

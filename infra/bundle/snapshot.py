@@ -8,6 +8,7 @@ module Worker like the one that will restore it. The staged runtime is served fr
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import http.server
 import shutil
@@ -123,7 +124,10 @@ def make_snapshot(stage: Path) -> Path:
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(".tmp")
-        tmp.write_bytes(_make_in_chromium(stage))
+        # In a thread of its own: Playwright's sync API refuses to start inside a running
+        # event loop, as it is when a caller already drives a browser (the test session).
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            tmp.write_bytes(pool.submit(_make_in_chromium, stage).result())
         tmp.replace(cached)
     target = stage / SNAPSHOT
     shutil.copyfile(cached, target)

@@ -30,15 +30,29 @@ def dev(
     verbose: Annotated[bool, typer.Option("--verbose", help="Log every request.")] = False,
     snapshot: Annotated[
         bool,
-        typer.Option("--snapshot", help="Build the runtime with a Pyodide memory snapshot."),
-    ] = False,
+        typer.Option(
+            "--snapshot/--no-snapshot",
+            help="Build the runtime with a Pyodide memory snapshot, as `perso bundle` does.",
+        ),
+    ] = True,
     no_api: Annotated[
         bool, typer.Option("--no-api", help="Do not start the local backend; /v1/ answers 503.")
     ] = False,
+    publish_every: Annotated[
+        float,
+        typer.Option(
+            "--publish-every",
+            help="Seconds between scheduled publishes of what was learned (AWS: 15 minutes).",
+        ),
+    ] = 60.0,
 ) -> None:
     """Serve the demo shop, the CDN folder and the event API on one port."""
     if not 0 <= port < 65536:
         raise CommandError(f"--port {port} is not a port number (0 to 65535; 0 picks one).")
+    if not 1 <= publish_every <= 86400:
+        raise CommandError(
+            f"--publish-every {publish_every:g} must be between 1 and 86400 seconds."
+        )
     workdir: Path | None = None
     if cdn is None:
         workdir = Path(tempfile.mkdtemp(prefix="perso-dev-cdn-"))
@@ -62,6 +76,7 @@ def dev(
             start_local_api=not no_api,
             quiet=not verbose,
             echo=typer.echo,
+            publish_every=publish_every,
         )
     except OSError as exc:
         raise CommandError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}).") from exc

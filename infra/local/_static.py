@@ -32,9 +32,11 @@ from pathlib import Path
 
 import brotli
 
+from infra.bundle import PRECOMPRESSED_CODING, PRECOMPRESSED_SUFFIX
 from lambdas.models.cdn import ARTIFACT_CACHE, POINTER_CACHE
 
 __all__ = [
+    "PRECOMPRESSED_CODING",
     "CompressionCache",
     "FileEntry",
     "cache_control",
@@ -107,12 +109,13 @@ def content_type(path: Path) -> str:
 
 
 def precompressed(path: Path) -> Path | None:
-    """The `<name>.gz` the bundle wrote for `path` (`infra.bundle.precompress`), if any.
+    """The `<name>.br` the bundle wrote for `path` (`infra.bundle.precompress`), if any.
 
-    In the bucket that object is `path`'s key with the gzip body and `Content-Encoding:
-    gzip`; S3 and CloudFront send it so to every client, whatever `Accept-Encoding` says.
+    In the bucket that object is `path`'s key with the brotli body and `Content-Encoding:
+    br` (`PRECOMPRESSED_CODING`); S3 and CloudFront send it so to every client, whatever
+    `Accept-Encoding` says.
     """
-    sibling = path.with_name(path.name + ".gz")
+    sibling = path.with_name(path.name + PRECOMPRESSED_SUFFIX)
     return sibling if sibling.is_file() else None
 
 

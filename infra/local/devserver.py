@@ -43,6 +43,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from infra.bundle import snippet_html
 from infra.local import DEMO_SITE
 from infra.local._static import (
+    PRECOMPRESSED_CODING,
     CompressionCache,
     FileEntry,
     cache_control,
@@ -266,7 +267,7 @@ class _Handler(BaseHTTPRequestHandler):
         packed = precompressed(target) if cdn else None
         entry = dev.files.entry(target if packed is None else packed)
         if packed is not None:
-            # Stored gzip, as the bundle uploads it: sent so to every client, like S3 does.
+            # Stored compressed, as the bundle uploads it: sent so to every client, as S3 does.
             entry = FileEntry(entry.body, entry.digest, content_type(target))
         if not cdn and target.suffix == ".html" and SNIPPET_MARKER in entry.body:
             page = entry.body.replace(SNIPPET_MARKER, self._snippet().encode())
@@ -302,7 +303,7 @@ class _Handler(BaseHTTPRequestHandler):
         if encoding:
             self.send_header("Content-Encoding", encoding)
         elif packed is not None:
-            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Encoding", PRECOMPRESSED_CODING)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
@@ -467,6 +468,7 @@ def serve(
     host: str = "127.0.0.1",
     quiet: bool = False,
     echo: Callable[[str], None] = print,
+    publish_every: float = 60.0,
 ) -> None:
     """Serve until Ctrl-C (or SIGTERM), then stop cleanly (no traceback).
 
@@ -474,9 +476,13 @@ def serve(
     known, so its CORS check admits the demo's origin, and stopped at the end.
     """
     previous = None
+    previous_int = None
     if threading.current_thread() is threading.main_thread():
         # A `kill` stops it as Ctrl-C does: moto, the loops and the announcement go too.
         previous = signal.signal(signal.SIGTERM, _interrupt)
+        # A shell's background job (`perso dev &`, a script) inherits SIGINT ignored, and
+        # Python then never raises KeyboardInterrupt: Ctrl-C must always stop the server.
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     server, dev = make_server(
         host=host,
         port=port,
@@ -493,7 +499,9 @@ def serve(
             if api is None and start_local_api:
                 try:
                     backend = stack.enter_context(
-                        local_backend(origin_ports=[dev.port], cdn_dir=cdn_dir)
+                        local_backend(
+                            origin_ports=[dev.port], cdn_dir=cdn_dir, publish_every=publish_every
+                        )
                     )
                     dev.api = backend.api
                     attach_reports(dev, backend, stack)
@@ -513,3 +521,5 @@ def serve(
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)

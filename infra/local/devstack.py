@@ -36,12 +36,13 @@ def build_cdn(
     examples: Path | None = None,
     bundle: bool = True,
     pyc: bool = True,
-    snapshot: bool = False,
+    snapshot: bool = True,
 ) -> list[str]:
     """Fill `out` like the bucket: the runtime bundle, then every example ruleset.
 
     `pyc` and `snapshot` pick the bundle's variant (precompiled stdlib, memory
-    snapshot). Returns one line per step for the console.
+    snapshot); the defaults are `perso bundle`'s, so what is served locally is what a
+    site ships. Returns one line per step for the console.
     """
     lines: list[str] = []
     out.mkdir(parents=True, exist_ok=True)
@@ -102,6 +103,7 @@ def local_backend(
     origin_ports: Iterable[int] = (),
     cdn_dir: Path | None = None,
     examples: Path | None = None,
+    publish_every: float = 60.0,
 ) -> Iterator[LocalBackend]:
     """The local backend (its `.api`, table and bucket): started, and stopped on exit.
 
@@ -109,13 +111,16 @@ def local_backend(
     With `cdn_dir`, the backend's CDN bucket is seeded from that folder and the example
     sources (so its publisher has something to republish), and whatever the publisher
     writes to the bucket is mirrored back into the folder the dev server serves.
+    `publish_every`: seconds between scheduled publishes (EventBridge's rate).
     A backend that fails to start raises, so the caller can say why.
     """
     # Imported here, not with the module: moto is slow to import, and `perso dev
     # --no-api`, the tests that bring their own API and `perso --help` never need it.
     from infra.local.stack import start_local_backend
 
-    backend = start_local_backend(port=0, origin_ports=list(origin_ports))
+    backend = start_local_backend(
+        port=0, origin_ports=list(origin_ports), publish_interval=publish_every
+    )
     mirror: BucketMirror | None = None
     try:
         if cdn_dir is not None:

@@ -119,9 +119,12 @@ def decide_view(
     if request.visitor is not None:
         signals["visitor_id"] = request.visitor
     context, result = decide_signals(ruleset, signals, {}, now)
+    selectors = {slot: s.selector for slot, s in ruleset.slots.items()}
     decisions = [
         {
             "slot": d.slot,
+            # The page's runtime adopts what the stub applied by selector (dom.js adopt).
+            "selector": selectors.get(d.slot, ""),
             "experience": d.experience,
             "variant": d.variant,
             "content": d.content,
@@ -129,7 +132,6 @@ def decide_view(
         }
         for d in result.decisions
     ]
-    selectors = {slot: s.selector for slot, s in ruleset.slots.items()}
     return DecideResponse(
         version=version,
         decisions=[DecisionOut.model_validate(d) for d in decisions],

@@ -66,6 +66,7 @@ class DecideRequest(BaseModel):
 
 class DecisionOut(BaseModel):
     slot: str
+    selector: str = ""
     experience: str | None
     variant: str | None
     content: Any = None

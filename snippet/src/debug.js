@@ -19,6 +19,7 @@ const REASONS = {
   frequency_cap: "the frequency cap is reached",
   policy: "the page policy (experiences per page, exposures per session) is reached",
   coverage: "the visitor is outside the experience's coverage",
+  slot_taken: "a multivariate experience takes all its slots or none, and another of its slots is held",
   no_recommendations: "no recommendations left after filtering",
   no_match: "no experience targets this slot",
   error: "the decision failed; defaults shown",
@@ -107,7 +108,7 @@ export function openDebugger(inspector, win) {
     const st = inspector.state();
     const rows = report(shown, explanation);
     const lines = [
-      `ruleset ${st.ruleset || (shown && shown.version) || "not loaded yet"} · runtime ${st.runtime || "?"} · perso ${inspector.version} · apply ${inspector.apply}`,
+      `ruleset ${st.ruleset || (shown && shown.version) || "not loaded yet"}${st.preview ? " (preview: this tab only)" : ""} · runtime ${st.runtime || "?"} · perso ${inspector.version} · apply ${inspector.apply}`,
       viewLine(st.view, shown && shown.source),
       `consent: analytics ${st.consent.analytics ? "yes" : "no"}, personalization ${st.consent.personalization ? "yes" : "no"} (${st.consent.source || "none"})`,
     ];

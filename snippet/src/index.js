@@ -12,34 +12,30 @@
 
 import * as P from "./protocol.js";
 import { makeConsent } from "./consent.js";
+import { makeAhead } from "./ahead.js";
+import { FULL_READS, keyPaths, makeCache, windowOf } from "./cache.js";
 import { makeDecisions, slotDecision } from "./decisions.js";
 import { cachedOps, makeDom, makeHider, revertElement } from "./dom.js";
 import { makeEmitter } from "./emitter.js";
 import { endpoint, makeEvents } from "./events.js";
 import { exposuresOf, makeViewExposures } from "./exposures.js";
 import { newProfile, newSecret, onExposure, onPageView, onTrack, uuid } from "./profile.js";
+import { DECIDE_BOUND_MS, makeEngine } from "./engine.js";
 import { contextKey, readSignals } from "./instant.js";
+import { previewOf } from "./preview.js";
 import { PENDING_ERASE, makeStore } from "./store.js";
-import { openWorker } from "./worker-client.js";
 
-const MAX_CACHED_CONTEXTS = 20;
 const REDIRECT_MARK = "perso_rd";
 const DEBUG_MARK = /[?&]perso_debug=1(&|$)/;
 // QA: ?perso_force=experience:variant[,...] forces variants (edge/decide/_force.py);
 // those slots come back with reason "forced" and no exposure, and are never cached.
 const FORCE_MARK = /[?&]perso_force=([^&#]*)/;
 const APPLY = ["dom", "none"];
+// Where a view with nothing valid on the device is decided first: "edge" asks the API
+// (the stub's POST /v1/decide, identifier-free before consent), "device" only the worker.
+const DECIDE = ["edge", "device"];
 const PUBLIC_EVENTS = ["decision", "ready", "state"];
 const PROFILE_TRACKS = new Set(["add_to_cart", "remove_from_cart", "purchase", "view_item"]);
-// How long the worker may take to answer a decide request before it is stopped
-// (terminated: a ruleset that makes Python spin, a regex say, must not burn the
-// visitor's CPU and battery) and the page keeps its defaults. Until the engine is
-// ready the boot bound holds: a cold first view downloads and compiles about 7-11 MB
-// (brotli) and boots in 1-7 s on a busy 2-core machine, so 60 s leaves a slow mobile
-// network room while still ending a worker that hangs. Once it is ready a decision
-// takes milliseconds (p95 under 5 ms even under load), so 5 s is a thousand times that.
-const BOOT_BOUND_MS = 60000;
-const DECIDE_BOUND_MS = 5000;
 
 export function boot(win, env) {
   const VERSION = env.version;
@@ -57,6 +53,18 @@ export function boot(win, env) {
     version: VERSION, runtime: null, runtime_start_ms: performance.now(),
     instant_ms: null, instant_applied: false, engine_ready_ms: null, first_decision_ms: null,
     worker: null, decide: null, errors: [], decisions: 0,
+    // This view: decided ahead (from the device cache or the edge, Python not asked);
+    // whether this page started the worker, and when; whether the worker booted
+    // Pyodide for it (its READY's timings); how many decisions were prepared ahead.
+    ahead: false, worker_started: false, worker_started_ms: null, pyodide_booted: false, prepared: 0,
+    preparing: false, prepares: 0, // a preparation runs; how many ran to their end on this page
+    source: null, // where this view's decisions came from: "cache", "edge", "worker"
+  });
+  // The view has nothing left to do: decided, and no preparation running or to come
+  // (a benchmark waits for this before reading the figures).
+  Object.defineProperty(dbg, "settled", {
+    enumerable: true,
+    get: () => !!(S && S.view && (S.view.decided || S.engine.failed) && !S.deciding && S.ahead.idle),
   });
   // "inspect" is the debugger's own channel: not reachable through perso.on().
   const events = makeEmitter(["decision", "ready", "state", "inspect"], (e) => log(`a perso callback threw: ${e && e.message}`, "callback"));
@@ -91,6 +99,10 @@ export function boot(win, env) {
         log(`init's apply must be "dom" (the default) or "none", not ${JSON.stringify(o.apply)}; page defaults stay`);
         return api;
       }
+      if (o.decide !== undefined && !DECIDE.includes(o.decide)) {
+        log(`init's decide must be "edge" (the default) or "device", not ${JSON.stringify(o.decide)}; page defaults stay`);
+        return api;
+      }
       const hide = Number(o.hide);
       opts = {
         site: o.site,
@@ -99,6 +111,7 @@ export function boot(win, env) {
         hide: Number.isFinite(hide) && hide >= 0 ? hide : 300,
         hideSelectors: Array.isArray(o.hideSelectors) ? o.hideSelectors : [],
         apply: o.apply || "dom",
+        decide: o.decide || "edge",
       };
       if (!draining) start();
       return api;
@@ -133,6 +146,7 @@ export function boot(win, env) {
         S.events.push("track", { name, props: sent });
       }
       if (PROFILE_TRACKS.has(name) && name !== "view_item") requestDecision();
+      else if (PROFILE_TRACKS.has(name)) prepareSoon(); // the next views' profile moved
       return api;
     },
     identify(userId, traits) {
@@ -205,7 +219,7 @@ export function boot(win, env) {
       wipe();
       S.dom.revertAll();
       ensureIdentity();
-      requestDecision();
+      requestDecision(true); // the visitor's own act: even a view decided ahead
       return api;
     },
   };
@@ -216,10 +230,27 @@ export function boot(win, env) {
     const store = makeStore(opts.site, gate);
     S = {
       store, consent: null, profile: null, visitorId: null, secret: null, token: null, segments: [],
-      dom: makeDom(doc), hider: null, events: null, worker: null, failed: false, watchdog: null,
-      version: null, slots: null, view: null, seq: 0, pending: 0, answered: 0, last: null, redirected: false,
+      dom: makeDom(doc), hider: null, events: null, engine: null, cache: makeCache(store),
+      view: null, pending: 0, answered: 0, deciding: false, last: null, redirected: false,
       decideQueued: false, explaining: new Map(), xseq: 0, goals: null,
+      ahead: null,
     };
+    // A QA preview (src/preview.js): its own engine on that artifact; nothing counted or cached.
+    S.preview = dbg.preview = previewOf(win, opts.site, log);
+    S.engine = makeEngine(win, env, { cdn: opts.cdn, site: opts.site, storage: () => S.consent.allows("any"), preview: S.preview }, {
+      onReady, onUpdate, onFail: fail,
+      onNote(stage, message) {
+        dbg.errors.push(`${stage}: ${message}`);
+        if (win.console) console.warn(`perso: ${stage}: ${message}`);
+      },
+      onExplanation(m) { const done = S.explaining.get(m.ref); if (done) done(m.result || null); },
+      onStart() { dbg.worker_started = true; dbg.worker_started_ms = performance.now(); },
+    });
+    S.ahead = makeAhead(win, { cdn: opts.cdn, site: opts.site }, {
+      engine: S.engine, cache: S.cache, dbg, allowed: canPrepare, busy: () => S.deciding,
+      state: () => ({ profile: S.profile, consent: S.consent.state, segments: S.segments, custom }),
+      signalsOf: decideSignals, entryOf,
+    });
     S.consent = makeConsent(win.navigator, store.get("c"), onConsentChange);
     const goals = S.consent.allows("personalization") ? store.get("g") : null;
     S.goals = Array.isArray(goals) ? new Set(goals.filter((g) => typeof g === "string")) : null;
@@ -297,7 +328,7 @@ export function boot(win, env) {
     S.store.wipe();
     S.events.clear();
     S.profile = null; S.visitorId = null; S.secret = null; S.token = null; S.segments = [];
-    if (S.worker) S.worker.post({ type: P.WIPE });
+    S.engine.post({ type: P.WIPE });
   }
 
   // ---- erasing what the server holds (on revoke) -------------------------------
@@ -355,43 +386,48 @@ export function boot(win, env) {
     if (revoked) { eraseOnServer(); wipe(); }
     ensureIdentity();
     rememberConsent();
-    if (S.worker) S.worker.post({ type: P.STORAGE, allowed: now.analytics || now.personalization });
+    S.engine.post({ type: P.STORAGE, allowed: now.analytics || now.personalization });
     if (S.events) S.events.push("consent", { props: { analytics: now.analytics, personalization: now.personalization, source: now.source } });
-    if (S.view) requestDecision();
+    // Consent is the visitor's own act: it re-decides even a view decided ahead.
+    if (S.view) requestDecision(true);
   }
 
   // ---- a page view ----------------------------------------------------------
+  // A view is decided ahead when the device cache (through the stub, or looked up here)
+  // or the stub's edge answer holds its decisions: then Python is not asked about it,
+  // and nothing on it changes when the worker answers later. Otherwise the worker
+  // decides it, within the `hide` budget, as on a first view.
   function startView(spa, props) {
     const now = new Date();
     const signals = readSignals(win, now);
     signals.utc_offset_minutes = -now.getTimezoneOffset();
-    const key = contextKey(signals, { consent: S.consent.state, segments: S.segments, profile: S.profile, custom });
     clearTimeout(S.view && S.view.timer);
     const view = (S.view = {
-      id: uuid(), signals, key, source: null, started: performance.now(), ahead: null, worker_ms: null,
+      id: uuid(), signals, source: null, started: performance.now(), ahead: false, worker_ms: null,
       exposures: makeViewExposures(recordExposure), route: routeOf(win.location),
-      decided: false, pending: opts.hide > 0 && !S.failed, stale: null, timer: null,
+      decided: false, pending: opts.hide > 0 && !S.engine.failed, stale: null, timer: null,
+      counted: false, aheadList: null, edge: false, deferred: false,
     });
+    dbg.ahead = false;
+    dbg.source = null;
+    dbg.prepared = 0;
     const dom = opts.apply === "dom";
-    // The instant path ran in the stub, in <head>, before first paint: take over what it
-    // applied (with its snapshots, so a different worker decision reverts cleanly).
+    // The stub ran in <head>, before first paint: take over what it applied (with its
+    // snapshots, so anything reverted later reverts cleanly), or wait for its edge answer.
     let instant = false;
     const inst = !spa && stub && stub.__inst;
     if (inst) {
       stub.__inst = null;
-      inst.stop();
-      const usable = S.consent.allows("personalization") && Array.isArray(inst.decisions);
-      // apply: "none" caches no DOM operations, so the stub applied nothing; anything it
-      // did apply (a cache written by an apply: "dom" page) is the app's DOM: reverted.
-      if (!usable || !dom) for (const a of inst.applied) revertElement(a.el, a.snap);
-      if (usable) {
-        applyDecisions(inst.decisions, inst.version, "cache", null, dom ? inst.applied : null);
-        instant = true;
+      if (typeof inst.wait === "function") { // the stub asked the edge (instant.js firstView)
+        view.edge = true;
+        awaitEdge(view, inst);
+      } else {
+        instant = adoptRun(inst, "cache");
+        dbg.instant_ms = inst.ms;
       }
-      dbg.instant_ms = inst.ms;
     } else if (!(stub && stub.__stub && !spa)) {
       // No stub looked (the npm package, or a route change): the same lookup, here.
-      instant = applyCached(key);
+      instant = applyCached(signals, now.getTime());
     }
     dbg.instant_applied = instant;
     // Undecided: state() says pending for at most `hide` ms, then the defaults.
@@ -410,10 +446,55 @@ export function boot(win, env) {
       S.hider.hide(sel);
     }
     if (S.profile) { onPageView(S.profile, now.toISOString(), props); saveProfile(); }
+    view.counted = true;
+    // Exposures of a view decided ahead count after its page view (a new session's cap).
+    if (view.ahead) view.exposures.offer(exposuresOf(view.aheadList), dom);
     const pv = { url: signals.url, referrer: signals.referrer, ...(props || {}) };
     if (props && props.item_id != null) pv.item = String(props.item_id);
     S.view.pv = S.events.push("page_view", { props: pv });
-    requestDecision();
+    if (!view.ahead && !view.edge) requestDecision();
+    prepareSoon();
+  }
+
+  // The stub's run (a cache hit, or an edge answer) becomes this view's decision.
+  function adoptRun(inst, source) {
+    inst.stop();
+    const dom = opts.apply === "dom";
+    // A preview's first page: the stub could not know yet (src/preview.js), so what it applied goes.
+    // The edge decides without consent too (no identifier, only what needs none), as the
+    // worker would; the device cache holds only what personalization consent allowed.
+    const usable = !S.preview && (source === "edge" || S.consent.allows("personalization")) && Array.isArray(inst.decisions);
+    // apply: "none" caches no DOM operations, so the stub applied nothing; anything it
+    // did apply (a cache written by an apply: "dom" page) is the app's DOM: reverted.
+    const applied = inst.applied || [];
+    if (!usable || !dom) for (const a of applied) revertElement(a.el, a.snap);
+    if (!usable) return false;
+    useExtras(inst.x);
+    applyDecisions(inst.decisions, inst.version, source, null, dom ? applied : null);
+    return true;
+  }
+
+  // The stub asked the edge for this first view (POST /v1/decide): its answer, within
+  // what is left of the hide budget, decides the view; else the worker does.
+  function awaitEdge(view, inst) {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (S.view !== view) { inst.stop(); return; }
+      view.edge = false;
+      if (!adoptRun(inst, "edge")) requestDecision();
+    };
+    const timer = setTimeout(finish, Math.max(0, opts.hide - (performance.now() - view.started)));
+    try { inst.wait(finish); } catch { finish(); }
+  }
+
+  // The cache entry's extras: the breakdowns its decision read and its assignments.
+  function useExtras(x) {
+    if (!x || typeof x !== "object") return;
+    S.view.dims = { device: x.device ?? null, journey: x.journey ?? null };
+    if (S.profile && x.a && typeof x.a === "object") S.profile.assignments = { ...S.profile.assignments, ...x.a };
   }
 
   function stateChanged() { const v = S.view; events.emit("state", { view: v.id, pending: v.pending || stale(v) }); }
@@ -425,7 +506,7 @@ export function boot(win, env) {
   // route is the path (and a hash route, #/... or #!/...): a query or an anchor alone is not.
   function routeOf(l) { return l.pathname + (/^#!?\//.test(l.hash) ? l.hash : ""); }
   function stale(v) {
-    if (v.stale === null && opts.hide > 0 && !S.failed && routeOf(win.location) !== v.route) {
+    if (v.stale === null && opts.hide > 0 && !S.engine.failed && routeOf(win.location) !== v.route) {
       v.stale = true;
       setTimeout(() => endWait(v, "stale"), opts.hide);
     }
@@ -434,25 +515,29 @@ export function boot(win, env) {
 
   // The decisions this device cached for this context (personalization consent only),
   // applied at once; redirects are never cached. True on a hit.
-  function applyCached(key) {
-    if (!S.consent.allows("personalization")) return false;
+  function applyCached(signals, now) {
+    if (S.preview || !S.consent.allows("personalization")) return false;
     const t0 = performance.now();
-    const cache = S.store.get("d");
-    const hit = cache && cache.e && typeof cache.e === "object" ? cache.e[key] : null;
+    const cache = S.cache.read();
+    if (!cache) return false;
+    const key = contextKey(signals, S.consent.state, S.segments, S.profile, custom, now, cache.k);
+    const hit = S.cache.lookup(key, now);
     if (!hit || !Array.isArray(hit.d)) return false;
-    if (hit.x && typeof hit.x === "object") S.view.dims = hit.x;
+    useExtras(hit.x);
     applyDecisions(hit.d, cache.v, "cache", null);
     dbg.instant_ms = performance.now() - t0;
     return true;
   }
 
   function recordExposure(e) {
+    if (S.preview) return; // a preview is never counted
     if (S.profile) onExposure(S.profile, e.experience, new Date().toISOString());
     // The report's breakdowns (lambdas/models/counters.py Dims.from_props): the device
     // type and journey stage the decision read, and new or returning (profile visits).
     const props = { view: S.view.id, ...breakdown() };
     if (e.scope === false) props.scope = false;
     S.events.push("exposure", { experience: e.experience, variant: e.variant, slot: e.slot, props });
+    prepareSoon(); // the profile's exposures (caps) moved: so did the next views' keys
   }
 
   // apply: "dom": a click inside a slot an experience decided (any variant, control
@@ -481,7 +566,7 @@ export function boot(win, env) {
     return out;
   }
 
-  // ---- the worker -----------------------------------------------------------
+  // ---- the worker (src/engine.js) ---------------------------------------------
   function fail(stage, why) {
     const msg = `${stage} failed (${why}); page defaults stay`;
     dbg.errors.push(msg);
@@ -489,121 +574,99 @@ export function boot(win, env) {
     if (S.hider) S.hider.showAll();
     if (S.view) endWait(S.view, "pending");
     if (!readyResult) fireReady({ ok: false, source: S.view && S.view.source, error: msg });
+    if (S.ahead) S.ahead.ready(false);
   }
 
-  function startWorker() {
-    if (S.worker || S.failed) return S.worker;
-    const base = (v) => { dbg.runtime = v; return `${opts.cdn}/runtime/${v}/`; };
-    try {
-      const v = env.runtime(opts.cdn);
-      const client = openWorker(win, typeof v === "string" ? base(v) : Promise.resolve(v).then(base), {
-        init: (runtime) => ({
-          type: P.INIT, protocol: P.PROTOCOL_VERSION, runtime, cdn: opts.cdn, site: opts.site,
-          storage: S.consent.allows("any"),
-        }),
-        onMessage: onWorkerMessage,
-        onError(stage, why) {
-          const w = S.worker;
-          S.worker = null;
-          S.failed = true;
-          disarmWatchdog();
-          if (w) w.stop();
-          fail(stage, why);
-        },
-      });
-      S.worker = S.failed ? null : client; // a worker that could not even start failed already
-    } catch (e) {
-      S.failed = true;
-      fail("starting the decision worker", e && e.message);
-      return null;
-    }
-    return S.worker;
+  // The signals a decide request carries: the view's (or a planned view's) own, and
+  // what the page knows now.
+  function decideSignals(base) {
+    const c = S.consent.state;
+    return {
+      ...base,
+      consent: { analytics: c.analytics, personalization: c.personalization },
+      segments: S.segments, custom: { ...custom }, visitor_id: S.visitorId,
+    };
   }
 
-  // A request is waiting for the worker: it has this long to answer (see BOOT_BOUND_MS).
-  function armWatchdog() {
-    clearTimeout(S.watchdog);
-    const ms = S.version ? DECIDE_BOUND_MS : BOOT_BOUND_MS;
-    S.watchdog = setTimeout(() => {
-      S.watchdog = null;
-      if (!S.worker) return;
-      S.worker.stop();
-      S.worker = null;
-      S.failed = true;
-      fail("the decision worker", `no answer within ${ms / 1000} s; it was stopped`);
-    }, ms);
-  }
-  function disarmWatchdog() { clearTimeout(S.watchdog); S.watchdog = null; }
-
-  function requestDecision() {
+  // This view, decided by the worker. A view decided ahead is asked again only for the
+  // visitor's own act (consent: `force`); set(), track() and identify() on it change
+  // what is prepared for the next views, never what this one shows.
+  function requestDecision(force) {
+    prepareSoon();
+    if (S.view && (S.view.ahead || S.view.edge) && !force) return;
     if (S.decideQueued) return;
     S.decideQueued = true;
     // One decision per burst of set()/track()/consent() calls in the same task.
     queueMicrotask(() => {
       S.decideQueued = false;
-      const w = startWorker();
-      if (!w) return;
-      const c = S.consent.state;
-      const signals = {
-        ...S.view.signals,
-        consent: { analytics: c.analytics, personalization: c.personalization },
-        segments: S.segments, custom: { ...custom }, visitor_id: S.visitorId,
-      };
+      const signals = decideSignals(S.view.signals);
       const force = FORCE_MARK.exec(win.location.search);
       if (force) { try { signals.forced = decodeURIComponent(force[1]); } catch { signals.forced = force[1]; } }
-      S.pending = ++S.seq;
-      w.post({ type: P.DECIDE, id: S.pending, signals, profile: S.profile || {}, now: new Date().toISOString() });
-      if (!S.watchdog) armWatchdog(); // an earlier request's deadline stands
+      S.deciding = true;
+      const id = S.engine.decide({ signals, profile: S.profile || {}, now: new Date().toISOString() }, (m) => {
+        if (id !== S.pending) return; // a newer request is on its way
+        S.deciding = false;
+        if (!m) return; // failed, and said so
+        S.answered = m.id;
+        dbg.decide = m.stats || null;
+        if (dbg.first_decision_ms == null) dbg.first_decision_ms = performance.now();
+        onResult(m.result || {}, m.version);
+      });
+      if (id) S.pending = id; else S.deciding = false;
     });
   }
 
-  function onWorkerMessage(m) {
-    if (!S.worker) return; // stopped meanwhile
-    // An answer to the latest request ends the wait; one to an earlier request shows the
-    // worker is alive, so the latest gets a fresh bound, as it does when the engine is ready.
-    if (typeof m.id === "number") { if (m.id >= S.pending) disarmWatchdog(); else armWatchdog(); }
-    if (m.type === P.READY) {
-      dbg.engine_ready_ms = performance.now();
-      dbg.worker = m.timings || null;
-      S.version = m.version;
-      S.slots = m.slots || {};
-      if (S.watchdog) armWatchdog();
-      rememberSlots();
-      rememberGoals(m.goals);
-    } else if (m.type === P.UPDATE) {
-      S.version = m.version;
-      S.slots = m.slots || S.slots;
-      rememberSlots();
-      rememberGoals(m.goals);
-      requestDecision();
-    } else if (m.type === P.DECISION) {
-      if (m.id !== S.pending) return; // a newer request is on its way
-      S.answered = m.id;
-      dbg.decide = m.stats || null;
-      if (dbg.first_decision_ms == null) dbg.first_decision_ms = performance.now();
-      onResult(m.result || {}, m.version);
-    } else if (m.type === P.EXPLANATION) {
-      const done = S.explaining.get(m.ref);
-      if (done) done(m.result || null);
-    } else if (m.type === P.ERROR) {
-      const stage = m.stage || "the decision worker";
-      if (m.fatal) { S.failed = true; disarmWatchdog(); fail(stage, m.message || "unknown error"); return; }
-      // Not fatal: the engine goes on (a failed revalidation, a snapshot that did not restore).
-      dbg.errors.push(`${stage}: ${m.message}`);
-      if (win.console) console.warn(`perso: ${stage}: ${m.message}`);
-    }
+  function onReady(m) {
+    dbg.engine_ready_ms = performance.now();
+    dbg.worker = m.timings || null;
+    dbg.runtime = S.engine.runtime;
+    // A shared worker that was already up says so (timings.reused): no boot for this view.
+    dbg.pyodide_booted = !(m.timings && m.timings.reused);
+    rememberSlots(true);
+    rememberGoals(m.goals);
+    S.ahead.ready(true);
   }
 
-  function rememberSlots() {
+  // A newer ruleset: it takes effect from the next view (prepared with it now); the
+  // current view keeps what it shows.
+  function onUpdate(m) {
+    rememberSlots(false);
+    rememberGoals(m.goals);
+    prepareSoon();
+  }
+
+  // The slots to hide until decided, kept for the next first view (and, on READY, hidden
+  // now if this view still waits).
+  function rememberSlots(now) {
     const hide = {};
-    for (const [slot, s] of Object.entries(S.slots || {})) if (s && s.hide_until_decided) hide[slot] = s.selector;
-    if (S.hider) S.hider.hide(hide);
+    for (const [slot, s] of Object.entries(S.engine.slots || {})) if (s && s.hide_until_decided) hide[slot] = s.selector;
+    if (now && S.hider) S.hider.hide(hide);
     S.store.set("s", hide, "personalization");
+  }
+
+  function selectorOf(slot) {
+    const s = S.engine.slots && S.engine.slots[slot];
+    return s && s.selector;
+  }
+
+  // A decided result as a cache entry for the context decided at `now`, or null when it
+  // must not be replayed: a QA-forced slot, or a redirect (a stale one would move the
+  // visitor; a view with one is decided by the worker). apply: "none" caches no DOM
+  // operations: the stub must leave the app's elements alone.
+  function entryOf(result, now) {
+    const list = Array.isArray(result.decisions) ? result.decisions : [];
+    if (result.ok === false || list.some((d) => d.reason === "forced" || (d.content && d.content.redirect))) return null;
+    const d = list.map((x) => slotDecision(x, selectorOf(x.slot)));
+    return {
+      w: windowOf(result.valid, now), t: Date.now(), d,
+      o: opts.apply === "dom" ? cachedOps(doc, d) : [],
+      x: { device: result.device ?? null, journey: result.journey ?? null, a: result.assignments || {} },
+    };
   }
 
   function onResult(result, version) {
     const list = Array.isArray(result.decisions) ? result.decisions : [];
-    const compact = list.map((d) => slotDecision(d, S.slots && S.slots[d.slot] && S.slots[d.slot].selector));
+    const compact = list.map((d) => slotDecision(d, selectorOf(d.slot)));
     if (S.profile && result.assignments && typeof result.assignments === "object") {
       S.profile.assignments = { ...S.profile.assignments, ...result.assignments };
     }
@@ -614,19 +677,13 @@ export function boot(win, env) {
     S.view.exposures.offer(Array.isArray(result.exposures) ? result.exposures : [], opts.apply === "dom");
     saveProfile();
     applyDecisions(compact, version, "worker", result);
-    if (S.consent.allows("personalization") && version && !list.some((d) => d.reason === "forced")) {
-      let cache = S.store.get("d");
-      if (!cache || cache.v !== version || typeof cache.e !== "object") cache = { v: version, e: {} };
-      // Redirects are never replayed from the cache: a stale one would move the visitor.
-      // Stored under the key the next view will compute: its "before" profile is this
-      // view's "after" one, and consent or segments may have changed since this view began.
-      // apply: "none" caches no DOM operations: the stub must leave the app's elements alone.
-      const nextKey = contextKey(S.view.signals, { consent: S.consent.state, segments: S.segments, profile: S.profile, custom });
-      const kept = compact.filter((d) => !(d.content && d.content.redirect));
-      cache.e[nextKey] = { t: Date.now(), d: kept, o: opts.apply === "dom" ? cachedOps(doc, kept) : [], x: dims };
-      const keys = Object.keys(cache.e).sort((a, b) => cache.e[b].t - cache.e[a].t);
-      for (const k of keys.slice(MAX_CACHED_CONTEXTS)) delete cache.e[k];
-      S.store.set("d", cache, "personalization");
+    // Kept for this page's next view until what is prepared ahead replaces it: stored
+    // under the key that view will compute (its "before" profile is this view's "after").
+    const entry = !S.preview && S.consent.allows("personalization") && version ? entryOf(result, Date.now()) : null;
+    if (entry) {
+      const k = keyPaths(S.engine.reads || FULL_READS);
+      const key = contextKey(S.view.signals, S.consent.state, S.segments, S.profile, custom, Date.now(), k);
+      S.cache.put(version, S.engine.reads || FULL_READS, [{ key, entry }], Date.now());
     }
     if (!readyResult) fireReady({ ok: true, source: "worker", version, decisions: compact });
   }
@@ -634,12 +691,22 @@ export function boot(win, env) {
   function applyDecisions(list, version, source, result, adopted) {
     const v = S.view;
     v.source = source;
-    if (S.view.ahead === null) S.view.ahead = source === "cache";
-    if (source === "cache") S.view.exposures.offer(exposuresOf(list), false);
+    dbg.source = source;
+    if (source !== "worker") {
+      // Decided ahead: the view's exposures are the cached decisions' (recorded at once
+      // with apply: "dom", after the view's page view; with "none" when shown).
+      v.ahead = true;
+      v.aheadList = list;
+      dbg.ahead = true;
+      v.exposures.offer(exposuresOf(list), opts.apply === "dom" && v.counted);
+      if (dbg.first_decision_ms == null) dbg.first_decision_ms = performance.now();
+    }
     if (opts.apply === "dom") {
       for (const d of list) {
         const r = d.content && d.content.redirect;
-        if (r && source === "worker" && maybeRedirect(r)) return;
+        // Never from the device cache (a stale redirect would move the visitor); the
+        // edge's answer is as fresh as the worker's.
+        if (r && source !== "cache" && maybeRedirect(r)) return;
       }
       const entries = list.map((d) => {
         const c = d.content && typeof d.content === "object" ? { ...d.content } : null;
@@ -648,14 +715,14 @@ export function boot(win, env) {
       });
       if (adopted) S.dom.adopt(entries, adopted); else S.dom.apply(entries);
       if (S.hider) for (const d of list) S.hider.show(d.slot);
-      if (S.hider && source === "worker") S.hider.showAll();
+      if (S.hider && source !== "cache") S.hider.showAll();
     }
     dbg.decisions++;
     const data = {};
     for (const d of list) if (d.content && d.content.data !== undefined) data[d.slot] = d.content.data;
     const detail = {
-      source, version, decisions: decisions.set(list.map((d) => slotDecision(d))), data,
-      journey: result ? result.journey ?? null : null, view: S.view.id,
+      source, version, decisions: decisions.set(list.map((d) => (S.preview ? { ...slotDecision(d), preview: S.preview } : slotDecision(d)))), data,
+      journey: result ? result.journey ?? null : (v.dims && v.dims.journey) ?? null, view: S.view.id,
     };
     S.last = detail;
     v.decided = true;
@@ -665,7 +732,15 @@ export function boot(win, env) {
     stateChanged();
     events.emit("inspect", detail);
     try { doc.dispatchEvent(new CustomEvent("perso:decision", { detail })); } catch { /* old engine */ }
+    if (source !== "worker" && !readyResult) fireReady({ ok: true, source, version, decisions: detail.decisions });
   }
+
+  // ---- deciding ahead (src/ahead.js) ------------------------------------------
+  // Personalization consent only; never for a QA-forced view or a preview.
+  function canPrepare() {
+    return !!(S && S.view && S.profile && !S.preview && S.consent.allows("personalization") && !S.engine.failed && !FORCE_MARK.test(win.location.search));
+  }
+  function prepareSoon() { if (S && S.ahead) S.ahead.soon(); }
 
   function maybeRedirect(target) {
     const url = typeof target === "string" ? target : target && target.url;
@@ -720,7 +795,7 @@ export function boot(win, env) {
     return {
       site: opts.site, apply: opts.apply, version: VERSION,
       state: () => ({
-        runtime: dbg.runtime, ruleset: S.version, last: S.last, errors: dbg.errors.slice(),
+        runtime: dbg.runtime, ruleset: S.engine.version || (S.last && S.last.version) || null, preview: S.preview, last: S.last, errors: dbg.errors.slice(),
         consent: { ...S.consent.state },
         view: S.view && { id: S.view.id, ahead: S.view.ahead, worker_ms: S.view.worker_ms, instant_ms: dbg.instant_ms },
       }),
@@ -728,13 +803,13 @@ export function boot(win, env) {
       // The core's explanation of the worker's last decision, or null when there is none
       // (or no answer within DECIDE_BOUND_MS: a worker.js from before explanations).
       explain() {
-        if (!S.worker || !S.answered) return Promise.resolve(null);
+        if (!S.engine.alive || !S.answered) return Promise.resolve(null);
         const ref = ++S.xseq;
         return new Promise((resolve) => {
           const done = (x) => { clearTimeout(timer); S.explaining.delete(ref); resolve(x); };
           const timer = setTimeout(() => done(null), DECIDE_BOUND_MS);
           S.explaining.set(ref, done);
-          S.worker.post({ type: P.EXPLAIN, ref, decide: S.answered });
+          S.engine.post({ type: P.EXPLAIN, ref, decide: S.answered });
         });
       },
       closed() { debugWanted = false; debugUi = null; },

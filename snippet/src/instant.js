@@ -11,55 +11,52 @@ export function localClock(d) {
 // The raw signals the rules can see (DESIGN §4), read on the main thread because a
 // worker has no location, referrer or document. edge.context derives the attributes.
 export function readSignals(win, now) {
-  var nav = win.navigator || {};
-  var tz = "";
-  try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* old engine */ }
-  var uad = nav.userAgentData;
+  // (Intl is there wherever the stub reads signals: with fetch, or inside its try.)
+  var nav = win.navigator, uad = nav.userAgentData;
   return {
     local_time: localClock(now),
-    timezone: tz,
-    languages: [].slice.call(nav.languages || (nav.language ? [nav.language] : [])),
-    user_agent: nav.userAgent || "",
-    ua_ch: uad ? { mobile: !!uad.mobile, platform: uad.platform || "", brands: [].slice.call(uad.brands || []) } : null,
+    timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || "",
+    languages: [].slice.call(nav.languages || []),
+    user_agent: nav.userAgent,
+    ua_ch: uad && uad.toJSON ? uad.toJSON() : null, // {brands, mobile, platform}
     max_touch_points: nav.maxTouchPoints | 0,
     url: win.location.href,
-    referrer: win.document.referrer || ""
+    referrer: win.document.referrer
   };
 }
 
-// cyrb53: a short, well-mixed 53-bit string hash; the key is not a secret, it only has
-// to change whenever something a rule can see changes.
-export function hash53(str) {
-  var h1 = 0xdeadbeef, h2 = 0x41c6ce57;
-  for (var i = 0; i < str.length; i++) {
-    var ch = str.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
+// A short 64-bit string hash (two multiplicative 32-bit lanes, the second fed by the
+// first); the key is not a secret, it only has to change whenever something a rule can
+// see changes.
+export function hash64(str) {
+  for (var a = 1, b = 7, i = 0; i < str.length; i++) {
+    a = Math.imul(a ^ str.charCodeAt(i), 2654435761);
+    b = Math.imul(b ^ a, 1597334677);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+  return (a >>> 0).toString(36) + "." + (b >>> 0).toString(36);
 }
 
-function urlOf(url) {
-  try { return new URL(url); } catch (e) { return { pathname: url || "", search: "", host: "" }; }
-}
-
-// The context key: everything a rule can see that is known before the worker answers.
-// Counters that move on every view (pageviews, exposure counts) are left out on purpose,
-// or the key would never repeat; the worker's decision, applied when it arrives,
-// corrects the rare case where they change the outcome.
-export function contextKey(s, parts) {
-  var p = parts.profile || {};
-  var c = parts.consent || {};
-  var u = urlOf(s.url);
-  return hash53(JSON.stringify([
-    s.user_agent, s.ua_ch, s.max_touch_points, s.languages, s.timezone,
-    s.local_time.slice(0, 13), u.pathname + u.search,
-    s.referrer && urlOf(s.referrer).host,
-    c.analytics === true, c.personalization === true, parts.segments || [],
-    p.visits | 0, p.cart_items | 0, p.purchases | 0, p.traits || {}, parts.custom || {}
-  ]));
+// The context key (v2): only what the ruleset reads. `k` lists paths into the facts
+// below (written by the runtime from the bridge's `reads`: snippet/src/cache.js
+// keyPaths), so the stub needs no list of its own. The profile is the one before this
+// view counts itself; n: this view would start a new session (profile.js onPageView,
+// SESSION_GAP_MS). Where a rule reads less than a fact (the referrer's host, some query
+// names), the key holds the whole fact: more keys, never a wrong hit, and a smaller stub
+// than parsing here. The visitor id is not in it either: the cache is wiped with the id.
+// Time is not: each entry carries the window in which its decision holds. Positional
+// (what the stub passes, in this order: consent, segments, the stored profile, the
+// site's perso.set() values, now in epoch ms, the key paths) to keep the stub small.
+export function contextKey(s, consent, segments, profile, custom, now, k) {
+  var p = profile || {};
+  var facts = {
+    s: s, p: p, c: consent, u: custom, g: segments || [], l: new URL(s.url),
+    n: !p.visits || now - Date.parse(p.last_seen) > 18e5
+  };
+  return hash64(JSON.stringify(k.map(function (path) {
+    var o = facts;
+    each(path, function (n) { o = o && o[n]; });
+    return o;
+  })));
 }
 
 function each(list, fn) { for (var i = 0; i < list.length; i++) fn(list[i], i); }
@@ -88,22 +85,27 @@ export function applyOp(el, op) {
     el.innerHTML = op.h; // the runtime's own sanitizer output, cached on this device
   }
   for (var k in op.a || {}) if (cachedAttrOk(k, op.a[k])) op.a[k] === null ? el.removeAttribute(k) : el.setAttribute(k, op.a[k]);
-  each(op.c && op.c.add || [], function (n) { el.classList.add(n); });
-  each(op.c && op.c.remove || [], function (n) { el.classList.remove(n); });
+  var cl = el.classList;
+  if (op.c) cl.add.apply(cl, op.c.add), cl.remove.apply(cl, op.c.remove); // lists of names
   if (op.x) el.style.setProperty("display", "none", "important");
   return snap;
 }
 
 // Apply cached ops now and to matching elements as the parser adds them, until the
-// runtime takes over (stop()). Returns {applied: [{slot, el, snap}], stop}.
+// runtime takes over (stop()). Returns {applied: [{slot, el, snap}], stop}. An element
+// that holds the document's last node may still be parsed (a busy parser yields
+// between a start tag and its text, which would then land after the cached content):
+// it waits for the next node, or for stop().
 export function applyCached(doc, ops) {
   var applied = [];
-  function scan() {
+  function scan(all) {
+    for (var last = doc.documentElement; last.lastChild; last = last.lastChild);
     each(ops, function (op, i) {
       var nodes = [];
       try { nodes = doc.querySelectorAll(op.s); } catch (e) { /* a bad selector: defaults */ }
       each(nodes, function (el) {
-        if (!(el.__perso && el.__perso[i]) && !UNSAFE_TAG.test(el.tagName)) { // an expando: each op once per element
+        // an expando: each op once per element
+        if (!(el.__perso && el.__perso[i]) && !UNSAFE_TAG.test(el.tagName) && (all === 1 || !el.contains(last))) {
           (el.__perso = el.__perso || {})[i] = 1;
           applied.push({ slot: op.slot, el: el, snap: applyOp(el, op) });
         }
@@ -113,41 +115,71 @@ export function applyCached(doc, ops) {
   scan();
   var mo = new MutationObserver(scan);
   mo.observe(doc.documentElement, { childList: true, subtree: true });
-  return { applied: applied, stop: function () { scan(); mo.disconnect(); } };
+  return { applied: applied, stop: function () { scan(1); mo.disconnect(); } };
 }
 
-// The stub's part: find this view's cached decisions and apply them. Everything read
-// here was written only with personalization consent; nothing is written.
-export function instantPath(win, site, queued) {
-  var t0, ls, get = function (name) {
-    return JSON.parse(ls.getItem("perso:" + site + ":" + name)); // absent: JSON.parse(null) is null
+// The stub's part: find this view's cached decisions and apply them; when the device
+// holds none, ask the edge (`firstView`). Everything read here was written only with
+// consent; nothing is written.
+export function instantPath(win, o, queued) {
+  var t0, ls, stored, consent, signals, custom = {}, get = function (name) {
+    return JSON.parse(ls.getItem("perso:" + o.site + ":" + name)); // absent: JSON.parse(null) is null
   };
   try {
     t0 = performance.now();
+    // A tab previewing a ruleset (src/preview.js) must not show live decisions first.
+    if (win.sessionStorage["perso:" + o.site + ":preview"]) return null;
     ls = win.localStorage;
-    var cache = get("d");
-    if (!cache || !cache.e) return null;
-    var stored = get("c");
-    var custom = {};
+    stored = get("c");
+  } catch (e) { /* storage blocked: nothing stored, as on a first view */ }
+  try {
     each(queued, function (call) {
-      if (call[0] === "consent" && call[1]) stored = { analytics: call[1].analytics, personalization: call[1].personalization };
-      if (call[0] === "set" && call[1]) for (var k in call[1]) if (call[1].hasOwnProperty(k)) custom[k] = call[1][k];
+      if (call[0] === "consent" && call[1]) stored = call[1]; // explicit: read as {analytics, personalization}
+      if (call[0] === "set") for (var k in call[1]) custom[k] = call[1][k]; // (for-in over null: nothing)
     });
     // Consent as the runtime starts with it: explicit, or the CMP's last answer unless GPC.
-    if (!stored || stored.personalization !== true || (stored.source === "tcf" && win.navigator.globalPrivacyControl === true)) return null;
-    var consent = { analytics: stored.analytics === true, personalization: true };
-    var t = get("t") || {};
-    var key = contextKey(readSignals(win, new Date()), {
-      consent: consent, segments: t.segments || [], profile: get("p"), custom: custom
-    });
-    var hit = cache.e[key];
-    if (!hit || !hit.o || !win.MutationObserver) return null;
-    var run = applyCached(win.document, hit.o);
-    run.version = cache.v;
-    run.decisions = hit.d;
-    run.ms = performance.now() - t0;
-    return run;
+    if (!stored || (stored.source == "tcf" && win.navigator.globalPrivacyControl)) stored = {};
+    consent = { analytics: stored.analytics === true, personalization: stored.personalization === true };
+    signals = readSignals(win, new Date());
+    try {
+      var cache = get("d"), t = get("t") || {}, now = Date.now(), hit; // no cache: cache.k throws
+      var key = contextKey(signals, consent, t.segments, get("p"), custom, now, cache.k);
+      // The first entry whose window holds now (the runtime writes open ends as numbers);
+      // the cache is read only with personalization consent.
+      each(consent.personalization && cache.e[key] || [], function (x) { if (!hit && x.w[0] <= now && now < x.w[1]) hit = x; });
+      var run = applyCached(win.document, hit.o); // no hit: hit.o throws, nothing applied
+      run.version = cache.v;
+      run.decisions = hit.d;
+      run.x = hit.x;
+      run.ms = performance.now() - t0;
+      return run;
+    } catch (e) {
+      return firstView(win, o, signals, consent, consent.analytics || consent.personalization ? get("id") : null);
+    }
   } catch (e) {
-    return null; // storage blocked or corrupt: the worker decides as on a first view
+    return null; // an engine without what the stub needs: the runtime decides
   }
+}
+
+// Nothing valid on the device: `POST /v1/decide` (edge.decide on the server, from the
+// signals this page request already carried; the visitor id only with consent) and
+// apply its ops the moment they come, unless the runtime gave up waiting (stop()).
+// Sent as text/plain, a simple request: no CORS preflight round trip. A site turns it
+// off with init({decide: "device"}). The runtime adopts the run (index.js awaitEdge).
+export function firstView(win, o, signals, consent, visitor) {
+  if (o.decide === "device" || !o.api || !win.fetch) return null; // (fetch: MutationObserver too)
+  var run = { stop: function () { run.off = 1; } }; // no decisions (yet), nothing applied
+  var answered = fetch(o.api.replace(/(\/v1)?\/*$/, "/v1/decide"), {
+    method: "POST", body: JSON.stringify({ site: o.site, signals: signals, consent: consent, visitor: visitor })
+  }).then(function (r) { return r.json(); }).then(function (a) {
+    if (!run.off) {
+      var done = applyCached(win.document, a.ops);
+      run.applied = done.applied;
+      run.stop = done.stop;
+      run.decisions = a.decisions;
+      run.version = a.version;
+    }
+  })["catch"](function () {});
+  run.wait = function (cb) { answered.then(cb); };
+  return run;
 }

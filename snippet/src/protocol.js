@@ -3,11 +3,12 @@
 // is a build error rather than a silently ignored message.
 
 // page -> worker
-export const INIT = "init"; // {type, runtime, cdn, site, storage, snapshot}
+export const INIT = "init"; // {type, runtime, cdn, site, storage, snapshot, preview}
 export const DECIDE = "decide"; // {type, id, signals, profile, now}
 export const STORAGE = "storage"; // {type, allowed}: Cache Storage writes allowed or not
 export const WIPE = "wipe"; // {type}: delete everything perso put in Cache Storage
 export const EXPLAIN = "explain"; // {type, ref, decide}: the debugger asks why decision `decide` came out so
+export const LEAVE = "leave"; // {type}: this page is going away (a shared worker stops counting its consent)
 
 // worker -> page
 export const READY = "ready"; // {type, version, site, slots, source, timings}

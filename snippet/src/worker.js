@@ -1,33 +1,62 @@
-// perso decision worker (a module Worker): boots Pyodide from runtime/<version>/,
-// loads the edge wheel and its dependencies from the lock file, fetches and verifies
-// the ruleset artifact, and answers decide requests through edge/bridge.py.
-// Python never runs on the page's main thread.
+// perso decision worker: boots Pyodide from runtime/<version>/, loads the edge wheel
+// and its dependencies from the lock file, fetches and verifies the ruleset artifact,
+// and answers decide requests through edge/bridge.py. Python never runs on the page's
+// main thread.
+//
+// One script, two ways to run (src/worker-client.js picks): a dedicated module Worker
+// (one page, `self.onmessage`) or a SharedWorker (`onconnect`: every page of the site
+// in this browser profile, and with `extendedLifetime` it outlives a navigation, so
+// Python boots once per visit). Each page is a client behind the same small port
+// interface; answers go to the port that asked, news (UPDATE) to every client.
 
 import * as P from "./protocol.js";
+import { loadPreview } from "./preview.js";
 
 const PACKAGES_FALLBACK = [];
 const CACHE_PREFIX = "perso-";
+// An empty zip (its end-of-central-directory record alone): with a memory snapshot the
+// stdlib the core uses is already imported in the restored heap, and Pyodide fetches
+// `stdLibURL` on every start, snapshot or not, so it gets this instead of 2.5-3.2 MB.
+const EMPTY_ZIP = "data:application/zip;base64,UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==";
+const SHARED = typeof SharedWorkerGlobalScope !== "undefined" && self instanceof SharedWorkerGlobalScope;
 let cfg = null;
 let py = null;
 let bridge = null;
 let version = null;
-let storageAllowed = false;
+let current = null; // sha256 of the artifact in use
 let engineError = null;
+let ready = null; // the READY message once the engine is up (answered again to later pages)
+let revalidating = null;
+let starter = null; // the page whose INIT booted the engine
+const clients = new Set(); // pages that sent INIT and have not left
 const waiting = [];
-const recent = new Map(); // the last few decide requests by id, for EXPLAIN
-const decideTimes = [];
 let explainer = null;
+const decideTimes = [];
 const t0 = performance.now();
-const timings = {};
+const timings = { instance: Math.random().toString(36).slice(2, 10), boots: 0, clients: 0 };
 
-const post = (m) => self.postMessage(m);
+const broadcast = (m) => { for (const c of clients) c.post(m); };
 const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
 
 async function sha256(bytes) { return hex(await crypto.subtle.digest("SHA-256", bytes)); }
 
+// A page talking to this worker: its port, and what it said about consent.
+function makeClient(post) {
+  return { post, storage: false, recent: new Map() }; // recent: its last decide requests, for EXPLAIN
+}
+
+// Cache Storage is written (and read) only while every connected page allows it: two
+// tabs share one worker, and a page without storage consent must never have perso
+// touch the device on its behalf (consent is per origin, so they normally agree).
+function storageAllowed() {
+  if (!clients.size) return false;
+  for (const c of clients) if (!c.storage) return false;
+  return true;
+}
+
 // ---- Cache Storage, only with storage consent ---------------------------------
 async function openCache() {
-  if (!storageAllowed || typeof caches === "undefined") return null;
+  if (cfg.preview || !storageAllowed() || typeof caches === "undefined") return null; // a preview keeps nothing
   try { return await caches.open(CACHE_PREFIX + cfg.site); } catch { return null; }
 }
 const lastGoodKey = () => `${cfg.cdn}/__perso/last-good/${cfg.site}`;
@@ -53,9 +82,11 @@ async function loadLastGood() {
   } catch { return null; }
 }
 
-async function fetchPointer() {
+// fresh: revalidated with the CDN (a conditional request) instead of the HTTP cache's
+// max-age=60, for a page that joined a running engine: see revalidate().
+async function fetchPointer(fresh) {
   const url = `${cfg.cdn}/rulesets/${cfg.site}/latest.json`;
-  const res = await fetch(url, { credentials: "omit" }); // HTTP cache: max-age=60 + stale-while-revalidate
+  const res = await fetch(url, { credentials: "omit", cache: fresh ? "no-cache" : "default" });
   if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
   const ptr = await res.json();
   if (!ptr || typeof ptr.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(ptr.sha256) || typeof ptr.url !== "string") {
@@ -90,23 +121,39 @@ async function fetchArtifact(ptr) {
   return { bytes, sha256: sum, version: String(ptr.version || sum), source: fromCache ? "cache" : "network" };
 }
 
+// The pointer, then the artifact it names unless that is `known` (same sha256) already.
+async function fetchLatest(known, fresh) {
+  const ptr = await fetchPointer(fresh);
+  if (known && known.sha256 === ptr.sha256) return known;
+  const art = await fetchArtifact(ptr);
+  await saveLastGood(art.bytes, art.sha256, ptr);
+  return art;
+}
+
 // Stale-while-revalidate with Cache Storage: the last good artifact answers at once,
 // the pointer is checked meanwhile and a newer artifact replaces it when it arrives.
 async function getArtifact() {
+  if (cfg.preview) return loadPreview(cfg.cdn, cfg.site, cfg.preview, sha256); // src/preview.js
   const stale = await loadLastGood();
-  const fresh = (async () => {
-    const ptr = await fetchPointer();
-    if (stale && stale.sha256 === ptr.sha256) return stale;
-    const art = await fetchArtifact(ptr);
-    await saveLastGood(art.bytes, art.sha256, ptr);
-    return art;
-  })();
+  const fresh = fetchLatest(stale);
   if (stale) {
     fresh.then((art) => { if (art !== stale && art.sha256 !== stale.sha256) swapArtifact(art); })
-      .catch((e) => post({ type: P.ERROR, stage: "revalidating the ruleset", message: String(e.message || e), fatal: false }));
+      .catch((e) => broadcast({ type: P.ERROR, stage: "revalidating the ruleset", message: String(e.message || e), fatal: false }));
     return stale;
   }
   return fresh;
+}
+
+// A page joined an engine that is already up: the pointer is checked again with the CDN
+// (a few hundred bytes, after the page's load), so a worker that lives across
+// navigations picks up a newly published ruleset for the very next view (the runtime
+// prepares it on UPDATE; the view on screen keeps what it showed).
+function revalidate() {
+  if (revalidating || !current || cfg.preview) return; // a preview is never swapped for the live one
+  revalidating = fetchLatest({ sha256: current }, true)
+    .then((art) => { if (art.sha256 !== current) swapArtifact(art); })
+    .catch((e) => broadcast({ type: P.ERROR, stage: "revalidating the ruleset", message: String(e.message || e), fatal: false }))
+    .finally(() => { revalidating = null; });
 }
 
 // ---- Pyodide --------------------------------------------------------------------
@@ -140,6 +187,10 @@ async function bootPyodide() {
     delete options.stdout;
     delete options.stderr;
     delete options.packages;
+    // loadPyodide fetches stdLibURL even when it restores a snapshot (its file-system
+    // set-up runs first), yet the restored heap already holds every stdlib module the
+    // core imports (snapshot_warmup.py imports them, lazy ones included): no download.
+    options.stdLibURL = EMPTY_ZIP;
   }
   let pyodide;
   if (snapshot) {
@@ -152,11 +203,11 @@ async function bootPyodide() {
       JSON.parse(pyodide.pyimport("edge.bridge").decide_json("{}", "{}", "2026-01-01T00:00:00Z"));
     } catch (e) {
       // A snapshot that does not restore costs a normal boot, not the page.
-      post({ type: P.ERROR, stage: "restoring the memory snapshot", message: `${e.message || e}; booting without it`, fatal: false });
+      broadcast({ type: P.ERROR, stage: "restoring the memory snapshot", message: `${e.message || e}; booting without it`, fatal: false });
       pyodide = null;
       snapshot = undefined;
       delete options._loadSnapshot;
-      Object.assign(options, quiet, { packages });
+      Object.assign(options, quiet, { packages, stdLibURL: base + stdlib });
     }
   }
   if (!pyodide) pyodide = await mod.loadPyodide(options);
@@ -172,21 +223,33 @@ function loadIntoPython(art) {
   const info = JSON.parse(bridge.load_artifact_file(path, art.sha256));
   if (!info.ok) throw new Error(info.error || "the artifact did not load");
   version = art.version;
+  current = art.sha256;
   return info;
 }
 
+let newer = null; // a fresh artifact that came while the engine was still booting
 function swapArtifact(art) {
+  if (!ready) { newer = art; return; } // no Python yet: swapped right after READY
   try {
     const info = loadIntoPython(art);
-    post({ type: P.UPDATE, version, slots: info.slots, goals: info.goals || [], source: art.source });
+    const update = { type: P.UPDATE, version, slots: info.slots, goals: info.goals || [], reads: info.reads, source: art.source };
+    broadcast(update);
+    ready = { ...ready, ...update, type: P.READY }; // what a page that joins later is told
   } catch (e) {
-    post({ type: P.ERROR, stage: "loading a newer ruleset", message: String(e.message || e), fatal: false });
+    broadcast({ type: P.ERROR, stage: "loading a newer ruleset", message: String(e.message || e), fatal: false });
   }
 }
 
-async function start(msg) {
-  cfg = msg;
-  storageAllowed = !!msg.storage;
+// READY for one page: the boot's timings, and whether this page found the engine
+// started by another one (`reused`) and how long it waited for it (`wait_ms`).
+function readyFor(client) {
+  const reused = client !== starter;
+  return { ...ready, timings: { ...timings, reused, wait_ms: performance.now() - client.joined } };
+}
+
+
+async function start() {
+  timings.boots += 1;
   try {
     const artifact = getArtifact().then((a) => { timings.artifact_ms = performance.now() - t0; return a; });
     artifact.catch(() => {}); // handled below, after Pyodide is up
@@ -199,17 +262,22 @@ async function start(msg) {
     } catch (e) {
       const lastGood = await loadLastGood();
       if (!lastGood) throw e;
-      post({ type: P.ERROR, stage: "fetching the ruleset", message: `${e.message || e}; using the last good one`, fatal: false });
+      broadcast({ type: P.ERROR, stage: "fetching the ruleset", message: `${e.message || e}; using the last good one`, fatal: false });
       art = lastGood;
     }
     const info = loadIntoPython(art);
     timings.ready_ms = performance.now() - t0;
-    post({ type: P.READY, version, site: info.site, slots: info.slots, goals: info.goals || [], source: art.source, timings: { ...timings } });
+    ready = { type: P.READY, version, site: info.site, slots: info.slots, goals: info.goals || [], reads: info.reads, source: art.source };
+    for (const c of clients) c.post(readyFor(c));
+    if (newer) swapArtifact(newer);
   } catch (e) {
     engineError = String((e && e.message) || e);
-    post({ type: P.ERROR, stage: "starting the decision engine", message: engineError, fatal: true });
+    broadcast({ type: P.ERROR, stage: "starting the decision engine", message: engineError, fatal: true });
   }
-  for (const m of waiting.splice(0)) decide(m);
+  for (const [c, m] of waiting.splice(0)) decide(c, m);
+  // A shared engine that failed to start must not answer the next page with this
+  // failure (the network may be back by then): closed, the next page starts a new one.
+  if (engineError && SHARED) self.close();
 }
 
 function percentile(sorted, q) {
@@ -247,8 +315,8 @@ def _perso_explain(signals_json, profile_json, now_iso):
     return json.dumps({"ok": True, "trace": list(result.trace), "decisions": slots}, default=str)
 `;
 
-function explain(m) {
-  const req = recent.get(m.decide);
+function explain(client, m) {
+  const req = client.recent.get(m.decide);
   let result;
   try {
     if (!req || !py) throw new Error(req ? "no engine" : `decision ${m.decide} is no longer held`);
@@ -258,14 +326,15 @@ function explain(m) {
   } catch (e) {
     result = { ok: false, error: String((e && e.message) || e) };
   }
-  post({ type: P.EXPLANATION, ref: m.ref, result });
+  client.post({ type: P.EXPLANATION, ref: m.ref, result });
 }
 
-function decide(m) {
+function decide(client, m) {
+  const recent = client.recent;
   recent.set(m.id, m);
   for (const id of recent.keys()) if (recent.size > 4) recent.delete(id);
   if (engineError || !bridge) {
-    post({ type: P.ERROR, id: m.id, stage: "deciding", message: engineError || "no engine", fatal: true });
+    client.post({ type: P.ERROR, id: m.id, stage: "deciding", message: engineError || "no engine", fatal: true });
     return;
   }
   const t = performance.now();
@@ -273,14 +342,14 @@ function decide(m) {
   try {
     result = JSON.parse(bridge.decide_json(JSON.stringify(m.signals || {}), JSON.stringify(m.profile || {}), String(m.now)));
   } catch (e) {
-    post({ type: P.ERROR, id: m.id, stage: "deciding", message: String(e.message || e), fatal: false });
+    client.post({ type: P.ERROR, id: m.id, stage: "deciding", message: String(e.message || e), fatal: false });
     return;
   }
   const ms = performance.now() - t;
   decideTimes.push(ms);
   if (decideTimes.length > 1000) decideTimes.shift();
   const sorted = decideTimes.slice().sort((a, b) => a - b);
-  post({
+  client.post({
     type: P.DECISION, id: m.id, version, result, decide_ms: ms,
     stats: { n: sorted.length, p50_ms: percentile(sorted, 0.5), p95_ms: percentile(sorted, 0.95) },
   });
@@ -291,20 +360,67 @@ async function wipeCaches() {
   try { await caches.delete(CACHE_PREFIX + cfg.site); } catch { /* nothing stored */ }
 }
 
-self.onmessage = (e) => {
-  const m = e.data || {};
+// Which engine a page asks for; a shared worker serves only pages that ask for its own.
+const engineKey = (m) => JSON.stringify([m.protocol, m.site, m.cdn, m.runtime, m.preview || null]);
+
+function join(client, m) {
+  client.storage = !!m.storage;
+  if (client.joined !== undefined) {
+    // The same page back from the back/forward cache: it counts again, and hears of a
+    // newer ruleset (UPDATE), but it has its READY already.
+    clients.add(client);
+    revalidate();
+    return;
+  }
+  if (cfg && engineKey(m) !== engineKey(cfg)) {
+    // Another site, CDN or runtime under this worker's name: the page starts its own.
+    client.post({
+      type: P.ERROR, stage: "joining the shared decision worker", fatal: true, retry: "dedicated",
+      message: `this worker runs ${cfg.site} from ${cfg.cdn} (${cfg.runtime}); the page asks for ${m.site} from ${m.cdn} (${m.runtime})`,
+    });
+    return;
+  }
+  client.joined = performance.now();
+  clients.add(client);
+  timings.clients += 1;
+  if (!cfg) {
+    cfg = m;
+    starter = client;
+    start();
+  } else if (engineError) {
+    client.post({ type: P.ERROR, stage: "starting the decision engine", message: engineError, fatal: true });
+  } else if (ready) {
+    client.post(readyFor(client));
+    revalidate();
+  } // else booting: READY goes to every joined page when the engine is up
+}
+
+function onMessage(client, m) {
   if (m.type === P.INIT) {
-    if (!cfg) start(m);
+    join(client, m);
   } else if (m.type === P.DECIDE) {
-    if (bridge && version) decide(m);
-    else if (engineError) decide(m);
-    else waiting.push(m);
+    if (bridge && version) decide(client, m);
+    else if (engineError) decide(client, m);
+    else waiting.push([client, m]);
   } else if (m.type === P.STORAGE) {
-    storageAllowed = !!m.allowed;
-    if (!storageAllowed) wipeCaches();
+    client.storage = !!m.allowed;
+    if (!client.storage) wipeCaches();
   } else if (m.type === P.WIPE) {
     wipeCaches();
   } else if (m.type === P.EXPLAIN) {
-    explain(m);
+    explain(client, m);
+  } else if (m.type === P.LEAVE) {
+    clients.delete(client); // its consent no longer counts; the engine stays for the next page
   }
-};
+}
+
+if (SHARED) {
+  self.onconnect = (e) => {
+    const port = e.ports[0];
+    const client = makeClient((m) => port.postMessage(m));
+    port.onmessage = (ev) => onMessage(client, ev.data || {});
+  };
+} else {
+  const client = makeClient((m) => self.postMessage(m));
+  self.onmessage = (e) => onMessage(client, e.data || {});
+}

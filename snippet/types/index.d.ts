@@ -15,6 +15,7 @@ export type Reason =
   | "frequency_cap"
   | "policy"
   | "coverage"
+  | "slot_taken"
   | "no_recommendations"
   | "error";
 
@@ -61,12 +62,16 @@ export interface SlotDecision {
   /** null only for a decision replayed from a device cache written before decisions
    * carried their reason. */
   readonly reason: Reason | null;
+  /** Only in a tab previewing an unpublished ruleset (`?perso_preview=<sha256>`, from
+   * `perso deploy --preview`): that artifact's sha256. */
+  readonly preview?: string;
 }
 
 /** The payload of on("decision", cb) and of the document's "perso:decision" event. */
 export interface DecisionDetail {
-  /** "cache": applied ahead of time from this device's cache; "worker": decided now. */
-  source: "cache" | "worker";
+  /** "cache": decided ahead of time, from this device's cache; "edge": the first view's
+   * answer from the edge, applied by the snippet; "worker": decided now, on this device. */
+  source: "cache" | "edge" | "worker";
   /** The ruleset version that decided. */
   version: string | null;
   decisions: SlotDecision[];
@@ -97,10 +102,11 @@ export interface StateDetail {
   pending: boolean;
 }
 
-/** The payload of ready(cb): the first worker decision, or why none will come. */
+/** The payload of ready(cb): the first decision (a view decided ahead of time does not
+ * wait for the worker), or why none will come. */
 export type ReadyResult =
-  | { ok: true; source: "worker"; version: string | null; decisions: SlotDecision[] }
-  | { ok: false; source?: "cache" | "worker" | null; error: string };
+  | { ok: true; source: "cache" | "edge" | "worker"; version: string | null; decisions: SlotDecision[] }
+  | { ok: false; source?: "cache" | "edge" | "worker" | null; error: string };
 
 export interface InitOptions {
   /** The ruleset's site: lowercase letters, digits and dashes. */
@@ -117,6 +123,10 @@ export interface InitOptions {
   /** "dom" (default): the runtime changes the page. "none": it decides and reports
    * (get, on("decision")) and touches no element; exposures wait for shown(slot). */
   apply?: "dom" | "none";
+  /** "edge" (default, with `api`): a view with nothing valid on the device is decided by
+   * POST /v1/decide (the same core on the server; before consent the request carries no
+   * identifier) within `hide` ms. "device": only the on-device worker decides. */
+  decide?: "edge" | "device";
 }
 
 export interface Consent {

@@ -24,7 +24,7 @@ perso.push(["track", "purchase", { value: 10 }]);
 perso.push(["shown", "banner"]);
 
 const onDecision = (detail: DecisionDetail): void => {
-  const source: "cache" | "worker" = detail.source;
+  const source: "cache" | "edge" | "worker" = detail.source;
   for (const d of detail.decisions) {
     const reason: Reason | null = d.reason;
     const text: string | undefined = d.content?.text;

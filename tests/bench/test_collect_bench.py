@@ -76,13 +76,19 @@ def realistic_events(count: int) -> list[dict[str, Any]]:
                 "utm": {"source": "newsletter", "campaign": "black-friday-2026"},
             }
         elif kind == "exposure":
-            event |= {"experience": "evening-free-shipping", "variant": "free-shipping",
-                      "props": {"slot": "banner"}}
+            event |= {
+                "experience": "evening-free-shipping",
+                "variant": "free-shipping",
+                "props": {"slot": "banner"},
+            }
         elif kind == "click":
             event |= {"name": "add-to-cart", "props": {"item": f"sku-{i % 200}", "slot": "hero"}}
         else:
-            event |= {"name": "purchase", "value": 129.9,
-                      "props": {"items": [f"sku-{j}" for j in range(3)], "currency": "BRL"}}
+            event |= {
+                "name": "purchase",
+                "value": 129.9,
+                "props": {"items": [f"sku-{j}" for j in range(3)], "currency": "BRL"},
+            }
         out.append(event)
     return out
 
@@ -119,10 +125,14 @@ def backend() -> Iterator[LocalBackend]:
 
 
 def _post(backend: LocalBackend, events: list[dict[str, Any]]) -> None:
-    body = json.dumps({
-        "site": "demo-shop", "visitor": str(uuid.uuid4()),
-        "consent": {"analytics": True, "personalization": True}, "events": events,
-    })
+    body = json.dumps(
+        {
+            "site": "demo-shop",
+            "visitor": str(uuid.uuid4()),
+            "consent": {"analytics": True, "personalization": True},
+            "events": events,
+        }
+    )
     status, _, answer = backend.api(
         "POST", "/v1/events", {"Origin": ORIGIN, "Content-Type": "text/plain"}, body
     )
@@ -177,9 +187,19 @@ def test_item_sizes_of_real_events(report: Callable[[str, str], None]) -> None:
     assert not batch.rejected
     visitor = str(uuid.uuid4())
     sizes = [
-        ddb_size(event_item(e, ts, d, pk=f"V#demo-shop#{visitor}", site="demo-shop",
-                            vid=visitor, channel="web", personalization=True,
-                            retention_days=395))
+        ddb_size(
+            event_item(
+                e,
+                ts,
+                d,
+                pk=f"V#demo-shop#{visitor}",
+                site="demo-shop",
+                vid=visitor,
+                channel="web",
+                personalization=True,
+                retention_days=395,
+            )
+        )
         for _, e, ts, d in batch.events
     ]
     report(

@@ -22,6 +22,7 @@ __all__ = [
     "CHROMIUM_ARGS",
     "DESKTOP",
     "IPHONE",
+    "NO_SHARED_WORKER",
     "PIXEL",
     "RETURNING_SECRET",
     "RETURNING_VISITOR",
@@ -30,6 +31,7 @@ __all__ = [
     "RecordingApi",
     "RecordingProxy",
     "debug",
+    "dedicated_worker",
     "events_in",
     "seed_returning_visitor",
     "serve_ruleset",
@@ -236,13 +238,28 @@ def seed_returning_visitor(
     )
 
 
+# Playwright's routes do not reach a SharedWorker's requests (Chromium runs it as a
+# target of its own, which Playwright does not attach to), so a test that routes what
+# the worker fetches makes its pages use a dedicated worker, as a browser without
+# SharedWorker does. tests/browser/test_shared_worker.py tests the shared one.
+NO_SHARED_WORKER = "delete window.SharedWorker;"
+
+
+def dedicated_worker(context: Any) -> None:
+    """Make this context's pages start a dedicated decision worker (routes reach it)."""
+    context.add_init_script(NO_SHARED_WORKER)
+
+
 def serve_ruleset(context: Any, data: bytes, *, sha256: str | None = None) -> str:
     """Route this context's ruleset pointer and artifact to `data`; the artifact URL.
 
     `sha256` is what the pointer claims (default: the real digest of `data`), so a test
-    can serve bytes that do not match their pointer.
+    can serve bytes that do not match their pointer. The context's pages use a dedicated
+    worker from then on (`dedicated_worker`).
     """
     import hashlib
+
+    dedicated_worker(context)
 
     digest = sha256 or hashlib.sha256(data).hexdigest()
     path = f"rulesets/{SITE}/{digest}.msgpack"

@@ -316,7 +316,7 @@ def test_other_methods_get_a_json_sentence_not_html(server: DevServer, method: s
     assert method in response.json()["error"]
 
 
-def test_a_precompressed_runtime_file_is_sent_gzipped_and_decodes_to_the_same_bytes(
+def test_a_precompressed_runtime_file_is_sent_as_brotli_and_decodes_to_the_same_bytes(
     tmp_path: Path,
 ) -> None:
     # Given a runtime folder with a large snapshot (zeros and noise, as a memory image),
@@ -331,25 +331,25 @@ def test_a_precompressed_runtime_file_is_sent_gzipped_and_decodes_to_the_same_by
     (runtime / "stdlib.zip").write_bytes(b"PK" + os.urandom(5000))
     # When the bundle pre-compresses the folder
     sizes = precompress_dir(runtime)
-    # Then only the snapshot gets a .gz, uploaded under its own key with Content-Encoding
+    # Then only the snapshot gets a .br, uploaded under its own key with Content-Encoding
     assert set(sizes) == {"snapshot.bin"}
     before, after = sizes["snapshot.bin"]
-    print(f"snapshot stand-in: {before:,} bytes -> {after:,} bytes gzip")
+    print(f"snapshot stand-in: {before:,} bytes -> {after:,} bytes brotli")
     uploads = {u.name: (u.body.name, u.content_encoding) for u in upload_objects(runtime)}
     assert uploads == {
-        "snapshot.bin": ("snapshot.bin.gz", "gzip"),
+        "snapshot.bin": ("snapshot.bin.br", "br"),
         "stdlib.zip": ("stdlib.zip", None),
     }
-    # And perso dev sends it as S3 + CloudFront would: gzip, whatever the client asked
+    # And perso dev sends it as S3 + CloudFront would: brotli, whatever the client asked
     with running(cdn_dir=tmp_path, compress_cache=None) as dev:
         for accept in ("gzip, deflate, br", ""):
             response = get(dev, "/cdn/runtime/1.2.3/snapshot.bin", **{"Accept-Encoding": accept})
             raw = response.raw.read()
             assert response.status_code == 200
-            assert response.headers["Content-Encoding"] == "gzip"
+            assert response.headers["Content-Encoding"] == "br"
             assert response.headers["Content-Type"] == "application/octet-stream"
             assert int(response.headers["Content-Length"]) == len(raw) == after
-            assert gzip.decompress(raw) == snapshot
+            assert brotli.decompress(raw) == snapshot
         # and requests (like a browser) decodes it transparently
         assert requests.get(dev.url + "/cdn/runtime/1.2.3/snapshot.bin", timeout=30).content == (
             snapshot

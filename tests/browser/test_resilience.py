@@ -24,6 +24,7 @@ from tests.browser._support import (
     DESKTOP,
     RecordingApi,
     debug,
+    dedicated_worker,
     demo_ruleset_data,
     encode_ruleset_data,
     fixed_experience,
@@ -206,6 +207,7 @@ def _point_elsewhere(context: Any, artifact_url: str) -> list[str]:
         "sha256": digest,
         "published_at": "2026-11-01T00:00:00Z",
     }
+    dedicated_worker(context)
     context.route(
         "**/cdn/rulesets/demo-shop/latest.json",
         lambda route: route.fulfill(
@@ -335,6 +337,7 @@ def test_a_stalled_worker_is_stopped_and_hidden_slots_stay_shown(
     context = new_context(**DESKTOP, locale="pt-BR")
     context.add_init_script(WATCH_BANNER)
     context.add_init_script(COUNT_TERMINATE)
+    dedicated_worker(context)
     context.route(
         "**/cdn/runtime/*/worker.js",
         lambda route: route.fulfill(

@@ -179,7 +179,7 @@ def test_script_slots_never_run_on_a_repeat_view(
         """(ops) => {
           const k = 'perso:demo-shop:d';
           const cache = JSON.parse(localStorage.getItem(k));
-          for (const e of Object.values(cache.e)) e.o = ops;
+          for (const list of Object.values(cache.e)) for (const e of list) e.o = ops;
           localStorage.setItem(k, JSON.stringify(cache));
         }""",
         HOSTILE_OPS,

@@ -42,7 +42,11 @@ def _expected(signals: dict[str, Any], now: datetime) -> dict[str, dict[str, Any
     assert result.ruleset is not None
     _, decided = decide_signals(result.ruleset, signals, {}, now)
     keys = ("slot", "experience", "variant", "content", "reason")
-    return {d.slot: {k: d.to_dict()[k] for k in keys} for d in decided.decisions}
+    selectors = {slot: s.selector for slot, s in result.ruleset.slots.items()}
+    return {
+        d.slot: {**{k: d.to_dict()[k] for k in keys}, "selector": selectors[d.slot]}
+        for d in decided.decisions
+    }
 
 
 def _by_slot(decisions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
