@@ -170,6 +170,13 @@ class RecordingProxy:
             recorded = list(self.requests)
         return events_in(recorded)
 
+    def event_answers(self, since: int = 0) -> list[tuple[int, bytes]]:
+        """(status, body) of the answers to `POST /v1/events` from request `since` on (a
+        first view's `POST /v1/decide` is answered too, 404 while no ruleset is live)."""
+        with self._lock:
+            pairs = list(zip(self.requests, self.answers, strict=True))[since:]
+        return [answer for request, answer in pairs if request.path.startswith("/v1/events")]
+
 
 # Reads every storage area the page's origin can write: the privacy tests compare it
 # with "nothing at all".

@@ -109,8 +109,8 @@ def test_offline_events_reach_the_real_local_api_once(
 
     # Then each event arrived once, and the API accepted every one without duplicates
     _assert_exactly_once(received)
-    answers = [json.loads(body) for status, body in real_api.answers if status == 200]
-    assert [s for s, _ in real_api.answers if s != 200] == []
+    answers = [json.loads(body) for status, body in real_api.event_answers() if status == 200]
+    assert [s for s, _ in real_api.event_answers() if s != 200] == []
     assert sum(a["accepted"] for a in answers) == len(received)
     assert sum(a["duplicates"] for a in answers) == 0
     assert all(a["rejected"] == [] for a in answers), answers
@@ -200,7 +200,7 @@ def test_demo_view_and_purchase_carry_the_ids_the_aggregator_reads(
     assert [c["props"]["items"] for c in conversions] == [["tee-01", "cap-01"], ["tee-01"]]
     assert "note" not in conversions[1]["props"]  # the largest extra key went first
     assert conversions[1]["value"] == 10
-    answered = real_api.answers[before:]
+    answered = real_api.event_answers(before)
     assert [s for s, _ in answered if s != 200] == []
     answers = [json.loads(body) for _, body in answered]
     assert all(a["rejected"] == [] for a in answers), answers

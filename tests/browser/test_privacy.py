@@ -1,6 +1,7 @@
 """Privacy in the browser: before consent nothing is stored on the device and nothing
-reaches /v1/; after consent both happen (so the checks can see them); revoking
-consent wipes every storage area again.
+reaches /v1/ but the first view's `POST /v1/decide`, which carries no identifier (the
+page's signals and "no consent"); after consent both happen (so the checks can see
+them); revoking consent wipes every storage area again.
 
 "Storage" is all of it: localStorage, sessionStorage, cookies (page and context),
 IndexedDB and Cache Storage.
@@ -8,6 +9,7 @@ IndexedDB and Cache Storage.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from playwright.sync_api import expect
@@ -28,10 +30,38 @@ def _empty(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in snapshot.items() if k != "context_cookies"}
 
 
+def _identifier_free_decide(path: str, body: bytes | None) -> bool:
+    """`POST /v1/decide` without consent or visitor id: what a page may send before consent
+    (the stub's first-view request, issue 8); anything else to /v1/ is not allowed."""
+    if not path.split("?")[0].endswith("/v1/decide") or not body:
+        return False
+    try:
+        sent = json.loads(body)
+    except ValueError:
+        return False
+    consent = sent.get("consent") or {}
+    return (
+        sent.get("visitor") is None
+        and consent.get("analytics") is not True
+        and consent.get("personalization") is not True
+    )
+
+
 def _watch_api(context: Any) -> list[str]:
+    """What the browser sent to /v1/, but for identifier-free first-view decide requests."""
     seen: list[str] = []
-    context.on("request", lambda r: seen.append(f"{r.method} {r.url}") if "/v1/" in r.url else None)
+
+    def note(r: Any) -> None:
+        if "/v1/" in r.url and not _identifier_free_decide(r.url, r.post_data_buffer):
+            seen.append(f"{r.method} {r.url}")
+
+    context.on("request", note)
     return seen
+
+
+def _sent(api: RecordingApi) -> list[Any]:
+    """What reached the API, but for identifier-free first-view decide requests."""
+    return [r for r in api.requests if not _identifier_free_decide(r.path, r.body)]
 
 
 def test_nothing_is_stored_or_sent_before_consent(
@@ -63,7 +93,7 @@ def test_nothing_is_stored_or_sent_before_consent(
     # The server side too. A page that an earlier test closed may still deliver its
     # pagehide beacon to this shared dev server; such a batch belongs to a consented
     # visitor and names its id, which this visitor never had.
-    assert [r for r in api.requests if _anonymous(r)] == []
+    assert [r for r in _sent(api) if _anonymous(r)] == []
 
 
 def test_consent_stores_and_sends_and_revoking_wipes_everything(
@@ -101,7 +131,7 @@ def test_consent_stores_and_sends_and_revoking_wipes_everything(
         " && s.cookies === '' && s.indexeddb.length === 0 && s.cache_storage.length === 0; }",
         timeout=10_000,
     )
-    sent_before = len(api.requests)
+    sent_before = len(_sent(api))
     page.goto(dev_server.url + "/product.html?id=cap-01")
     wait_for_decision(page)
     page.click("#add-to-cart")
@@ -111,7 +141,7 @@ def test_consent_stores_and_sends_and_revoking_wipes_everything(
     snapshot = storage_snapshot(page)
     assert _empty(snapshot) == EMPTY
     assert snapshot["context_cookies"] == []
-    assert len(api.requests) == sent_before
+    assert len(_sent(api)) == sent_before
     expect(page.locator("#consent")).to_be_visible()  # the choice is not remembered either
 
 
@@ -143,7 +173,7 @@ def test_only_json_true_counts_as_consent(
 
     # Then nothing was granted: no visitor id, no profile, nothing sent
     assert page.evaluate("Object.keys(localStorage)") == ["perso:demo-shop:c"]
-    assert browser_saw == [] and [r for r in api.requests if _anonymous(r)] == []
+    assert browser_saw == [] and [r for r in _sent(api) if _anonymous(r)] == []
 
     # And JSON true does grant (so the checks above can fail)
     page.evaluate("perso.consent({analytics: true, personalization: true})")
