@@ -15,7 +15,6 @@ from infra.local.devserver import DevServer
 from tests.browser._support import (
     ENGINE_TIMEOUT_MS,
     IPHONE,
-    RETURNING_VISITOR,
     STORAGE_SNAPSHOT_JS,
     RecordingApi,
     debug,
@@ -27,6 +26,9 @@ from tests.browser._support import (
 )
 
 SITE = "demo-shop"
+# A visitor of this test alone (outside the demo's 5% holdout).
+PREVIEWER = "22222222-3333-4444-8555-666666666666"
+PREVIEWER_SECRET = "previewing-visitor-device-proof-for-tests-1"
 HERO = "#hero h1"
 PT_PHONE: dict[str, Any] = {**IPHONE, "locale": "pt-BR", "timezone_id": "America/Sao_Paulo"}
 LIVE = "Bem-vindo à Perso Shop"
@@ -66,7 +68,7 @@ def test_a_preview_runs_in_its_tab_only_and_keeps_nothing(
     # Given a consenting returning visitor (storage allowed) and a preview on the CDN
     artifact, sha = _preview_artifact()
     context = new_context(**PT_PHONE)
-    seed_returning_visitor(context)
+    seed_returning_visitor(context, visitor=PREVIEWER, secret=PREVIEWER_SECRET)
     _serve(context, sha, artifact)
     page = context.new_page()
     # When the tab opens the preview URL, then browses on
@@ -87,8 +89,9 @@ def test_a_preview_runs_in_its_tab_only_and_keeps_nothing(
     assert storage["session"] == {f"perso:{SITE}:preview": sha}
     assert storage["cache_storage"] == []
     # (this visitor's batches only: a page an earlier test closed may still deliver its
-    # pagehide beacon to this shared dev server)
-    mine = events_in([r for r in api.requests if _visitor_of(r) == RETURNING_VISITOR])
+    # pagehide beacon to this shared dev server, and the other tests' returning visitor
+    # is another id)
+    mine = events_in([r for r in api.requests if _visitor_of(r) == PREVIEWER])
     assert mine, "page views are still sent"
     assert [e for e in mine if e.get("type") == "exposure"] == []
     # When another tab of the same browser opens the site, it sees the live version
