@@ -245,6 +245,7 @@ def wait_until(
     page: Any = None,
     timeout: float = 15.0,
     what: str = "the condition",
+    interval: float = 0.1,
 ) -> Any:
     """Poll `check` until it returns something truthy (events reach the API in batches).
     With `page`, wait through it, so the page's console and request events are delivered."""
@@ -256,9 +257,9 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         if page is None:
-            time.sleep(0.1)
+            time.sleep(interval)
         else:
-            page.wait_for_timeout(100)
+            page.wait_for_timeout(interval * 1000)
 
 
 # The ids of the views this page decided (from the document's perso:decision events).

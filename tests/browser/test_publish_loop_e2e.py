@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from edge.artifact import load
 from infra.local.discovery import LOCAL_CREDENTIALS
+from tests.browser._pages import wait_until
 from tests.browser._support import IPHONE, wait_for_decision
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,17 +204,6 @@ def _mentioning(dev: Dev, text: str) -> list[dict[str, Any]]:
     return [item for item in _table_items(dev) if text in repr(item)]
 
 
-def _wait(check: Callable[[], Any], what: str, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.5)
-
-
 def _traffic(dev: Dev, *, visitors: int = 110) -> None:
     """Visitors exposed to each arm of the bandit; one arm converts far more often."""
 
@@ -326,7 +316,9 @@ def test_the_publish_loop_end_to_end(dev: Dev, new_context: Any, tmp_path: Path)
         items = repr(_mentioning(dev, visitor))
         return "'exposure'" in items and "add_to_cart" in items
 
-    _wait(stored, "the visitor's exposure and conversion in the table", 30)
+    wait_until(
+        stored, what="the visitor's exposure and conversion in the table", timeout=30, interval=0.5
+    )
 
     step("visit done")
     # (1) and enough traffic on the bandit for it to learn: a scheduled publish serves a
@@ -338,7 +330,9 @@ def test_the_publish_loop_end_to_end(dev: Dev, new_context: Any, tmp_path: Path)
         return None if pointer["sha256"] == started["sha256"] else _served_weights(dev, pointer)
 
     step("traffic sent")
-    weights = _wait(learned, "a scheduled publish with learned weights", 90)
+    weights = wait_until(
+        learned, what="a scheduled publish with learned weights", timeout=90, interval=0.5
+    )
     assert weights != [0.5, 0.5] and weights[1] > weights[0], weights
 
     step("learned weights served")
@@ -350,7 +344,12 @@ def test_the_publish_loop_end_to_end(dev: Dev, new_context: Any, tmp_path: Path)
     assert "published demo-shop version" in done.stdout
     assert "wrote pointer rulesets/demo-shop/latest.json" in done.stderr  # progress, plain
     # the CDN serves the deployed rules (the scheduled publisher goes on from them)
-    deployed = _wait(lambda: _served_hero(dev) == DEPLOYED_HERO and _pointer(dev), "the deploy", 15)
+    deployed = wait_until(
+        lambda: _served_hero(dev) == DEPLOYED_HERO and _pointer(dev),
+        what="the deploy",
+        timeout=15,
+        interval=0.5,
+    )
     kept = _served_weights(dev, deployed)  # what was learned is kept
     assert kept is not None and kept[1] > kept[0], kept
     live_context = _on_device(new_context(**PT_PHONE))
@@ -406,7 +405,9 @@ def test_the_publish_loop_end_to_end(dev: Dev, new_context: Any, tmp_path: Path)
     done = dev.perso("rollback", SITE, "--target", "local", "--yes")
     assert done.returncode == 0, done.stderr
     assert "rolled back demo-shop to version" in done.stdout
-    assert _wait(lambda: _pointer(dev)["sha256"] == before, "the rollback", 15)
+    assert wait_until(
+        lambda: _pointer(dev)["sha256"] == before, what="the rollback", timeout=15, interval=0.5
+    )
     assert _served_weights(dev, _pointer(dev)) is not None  # with what was learned then
     _hero(_on_device(new_context(**PT_PHONE)), f"{dev.url}/", LIVE_HERO)
     _traffic(dev, visitors=10)  # news a publish would otherwise ship
@@ -419,7 +420,12 @@ def test_the_publish_loop_end_to_end(dev: Dev, new_context: Any, tmp_path: Path)
     step("rollback held")
     # (5) Revoking consent erases the visitor: nothing of them is left in the table
     page.evaluate("perso.consent({analytics: false, personalization: false})")
-    _wait(lambda: not _mentioning(dev, visitor), "the visitor's erasure", 30)
+    wait_until(
+        lambda: not _mentioning(dev, visitor),
+        what="the visitor's erasure",
+        timeout=30,
+        interval=0.5,
+    )
     time.sleep(2)  # the stream poller runs every 0.5 s: nothing comes back
     assert _mentioning(dev, visitor) == []
 
