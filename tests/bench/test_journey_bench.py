@@ -326,14 +326,15 @@ def _view(page: Page, base: str, path: str, traffic: Traffic, number: int) -> Vi
     )
 
 
-def _republish(backend: Any, cdn: Path) -> str:
+def _republish(backend: Any, cdn: Path, *, tag: str) -> str:
     """A new ruleset version for everyone: the promo says REPUBLISHED. Written to the
     bucket as `perso deploy` writes it (artifact first, pointer last); the mirror brings
     it to the folder the server serves."""
     data = demo_ruleset_data()
     data["experiences"] = [
         *data["experiences"],
-        fixed_experience("republished", "promo", {"text": REPUBLISHED}),
+        # `tag` makes each journey's republish a new version of its own.
+        fixed_experience("republished", "promo", {"text": f"{REPUBLISHED} ({tag})"}),
     ]
     artifact = encode(Ruleset.from_dict(data))
     digest = artifact.sha256
@@ -402,7 +403,7 @@ def _journey(
             elif clock is not None:
                 _set_clock(context, clock)
             if number == REPUBLISH_BEFORE:
-                republished.append(_republish(backend, cdn)[:16])
+                republished.append(_republish(backend, cdn, tag=f"cpu {cpu:g}x")[:16])
             views.append(_view(page, base, path, traffic, number))
             if number == ADD_TO_CART_AT:
                 # The visitor adds to the cart and stays a moment: the next views are
