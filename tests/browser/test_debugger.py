@@ -36,6 +36,9 @@ from tests.browser._support import (
 )
 
 OVERLAY = "[data-perso-debug] section[role=dialog]"
+# How long a line that needs the worker's explanation may take to appear: the worker
+# answers in order, after the next views' preparation, on a machine that may be busy.
+EXPLAINED_MS = 30_000
 NOW = "2026-11-20T15:00:00Z"  # before Black Friday, not evening anywhere near
 
 
@@ -87,7 +90,7 @@ def test_query_parameter_opens_the_overlay_with_each_slot_and_why(
     # (the explanation is the worker's answer; it may queue behind the next views'
     # preparation on a busy machine)
     expect(_row(page, "hero")).to_contain_text(
-        "hero-pt: audience failed at language", timeout=30_000
+        "hero-pt: audience failed at language", timeout=EXPLAINED_MS
     )
     slots = page.locator(f"{OVERLAY} tr[data-slot]").evaluate_all(
         "(rows) => rows.map((r) => r.dataset.slot)"
@@ -126,7 +129,8 @@ def test_query_parameter_opens_the_overlay_with_each_slot_and_why(
     page.locator(f"{OVERLAY} [data-perso-debug-close]").click()
     expect(page.locator("[data-perso-debug]")).to_have_count(0)
     page.evaluate("() => perso.debug(true)")
-    expect(_row(page, "hero")).to_contain_text("audience failed at")
+    # (the worker's explanation again: it may queue behind the next views' preparation)
+    expect(_row(page, "hero")).to_contain_text("audience failed at", timeout=EXPLAINED_MS)
     page.evaluate("() => perso.debug(false)")
     expect(page.locator("[data-perso-debug]")).to_have_count(0)
 
@@ -136,7 +140,7 @@ def test_query_parameter_opens_the_overlay_with_each_slot_and_why(
     wait_for_decision(page)
     # Then the overlay says the view was applied ahead of time
     expect(page.locator(OVERLAY)).to_contain_text(
-        "view applied ahead of time from the device cache"
+        "view applied ahead of time from the device cache", timeout=EXPLAINED_MS
     )
 
 
@@ -149,7 +153,9 @@ def test_holdout_is_the_reason_shown(
     # The slot this consenting visitor would have been personalized in says holdout...
     expect(_row(page, "cta")).to_contain_text("withheld, the visitor is in the global holdout")
     # ...and a slot nothing would have matched keeps its own reason, not a consent it has.
-    expect(_row(page, "banner")).to_contain_text("audience failed at language")
+    expect(_row(page, "banner")).to_contain_text(
+        "audience failed at language", timeout=EXPLAINED_MS
+    )
     expect(_row(page, "banner")).not_to_contain_text("not granted")
     expect(page.locator(OVERLAY)).to_contain_text("holdout: visitor is in the 5% global holdout")
 
@@ -246,7 +252,9 @@ def test_overlay_shows_hostile_ids_as_text(
 
     # Then the overlay shows them as text, and nothing in them ran or was parsed as markup
     expect(_row(page, "banner")).to_contain_text(f"{HOSTILE_ID} / {HOSTILE_VARIANT}")
-    expect(_row(page, "promo")).to_contain_text(f"audience failed at {HOSTILE_KEY}")
+    expect(_row(page, "promo")).to_contain_text(
+        f"audience failed at {HOSTILE_KEY}", timeout=EXPLAINED_MS
+    )
     page.wait_for_timeout(300)
     assert page.evaluate("() => window.__pwned") is None
     inside = page.evaluate(
