@@ -95,13 +95,12 @@ export function boot(win, env) {
         return api;
       }
       if (typeof o.cdn !== "string" || !o.cdn) { log("init needs {cdn: 'https://...'}; page defaults stay"); return api; }
-      if (o.apply !== undefined && !APPLY.includes(o.apply)) {
-        log(`init's apply must be "dom" (the default) or "none", not ${JSON.stringify(o.apply)}; page defaults stay`);
-        return api;
-      }
-      if (o.decide !== undefined && !DECIDE.includes(o.decide)) {
-        log(`init's decide must be "edge" (the default) or "device", not ${JSON.stringify(o.decide)}; page defaults stay`);
-        return api;
+      // One check for the options that take one of a few words (the first is the default).
+      for (const [k, words] of [["apply", APPLY], ["decide", DECIDE]]) {
+        if (o[k] !== undefined && !words.includes(o[k])) {
+          log(`init's ${k} must be "${words.join('" (the default) or "')}", not ${JSON.stringify(o[k])}; page defaults stay`);
+          return api;
+        }
       }
       const hide = Number(o.hide);
       opts = {
