@@ -31,9 +31,6 @@ const DEBUG_MARK = /[?&]perso_debug=1(&|$)/;
 // those slots come back with reason "forced" and no exposure, and are never cached.
 const FORCE_MARK = /[?&]perso_force=([^&#]*)/;
 const APPLY = ["dom", "none"];
-// Where a view with nothing valid on the device is decided first: "edge" asks the API
-// (the stub's POST /v1/decide, identifier-free before consent), "device" only the worker.
-const DECIDE = ["edge", "device"];
 const PUBLIC_EVENTS = ["decision", "ready", "state"];
 const PROFILE_TRACKS = new Set(["add_to_cart", "remove_from_cart", "purchase", "view_item"]);
 
@@ -95,12 +92,9 @@ export function boot(win, env) {
         return api;
       }
       if (typeof o.cdn !== "string" || !o.cdn) { log("init needs {cdn: 'https://...'}; page defaults stay"); return api; }
-      // One check for the options that take one of a few words (the first is the default).
-      for (const [k, words] of [["apply", APPLY], ["decide", DECIDE]]) {
-        if (o[k] !== undefined && !words.includes(o[k])) {
-          log(`init's ${k} must be "${words.join('" (the default) or "')}", not ${JSON.stringify(o[k])}; page defaults stay`);
-          return api;
-        }
+      if (o.apply !== undefined && !APPLY.includes(o.apply)) {
+        log(`init's apply must be "dom" (the default) or "none", not ${JSON.stringify(o.apply)}; page defaults stay`);
+        return api;
       }
       const hide = Number(o.hide);
       opts = {
@@ -110,7 +104,7 @@ export function boot(win, env) {
         hide: Number.isFinite(hide) && hide >= 0 ? hide : 300,
         hideSelectors: Array.isArray(o.hideSelectors) ? o.hideSelectors : [],
         apply: o.apply || "dom",
-        decide: o.decide || "edge",
+        decide: o.decide === "device" ? "device" : "edge", // (the stub read it already)
       };
       if (!draining) start();
       return api;
@@ -352,11 +346,11 @@ export function boot(win, env) {
       const res = await fetch(url, { method: "DELETE", keepalive: true, credentials: "omit", headers: { Authorization: auth } });
       status = res.status;
     } catch (e) {
-      log(`could not ask the API to erase this visitor's data (${e && e.message}); asked again on the next page`, "erase");
+      log(`could not reach the API to erase this visitor's data (${e && e.message}); retried next page`, "erase");
       return;
     }
     if (status >= 500 || status === 408 || status === 429) {
-      log(`the API could not erase this visitor's data yet (HTTP ${status}); asked again on the next page`, "erase");
+      log(`the API could not erase this visitor's data yet (HTTP ${status}); retried next page`, "erase");
       return;
     }
     // 2xx/404: done. Any other 4xx would never be accepted: dropped, and said so.
